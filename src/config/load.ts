@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import type { Config } from './config.js';
+import { InvalidValue } from './parsers.js';
+import { VARS, type RawValues, type VarName } from './schema.js';
+import { maskValue } from './redact.js';
+import { VERSION } from '../version.js';
+
+export type Env = Record<string, string | undefined>;
+
+export interface ConfigIssue {
+  env: string;
+  value: string;
+  expected: string;
+}
+
+/** Every bad variable at once, so an operator fixes them in one go. */
+export class ConfigError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(
+      `Invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+        issues.map((i) => `  ${i.env}=${i.value}: expected ${i.expected}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads a dotenv file. Returns {} when it does not exist; a file that exists but cannot be read
+ * is an error, not silently ignored.
+ */
+export function readEnvFile(path: string): Env {
+  try {
+    return parseDotenv(readFileSync(path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw e;
+  }
+}
+
+/** Merges `.env` under the real environment: a variable set in the environment wins. */
+export function environmentWithDotenv(processEnv: Env, envFile = '.env'): Env {
+  return { ...readEnvFile(envFile), ...processEnv };
+}
+
+function parseRaw(env: Env): { values: RawValues; issues: ConfigIssue[] } {
+  const values = {} as Record<string, unknown>;
+  const issues: ConfigIssue[] = [];
+  for (const [name, spec] of Object.entries(VARS)) {
+    const given = env[spec.env];
+    const fallback = typeof spec.default === 'function' ? spec.default(env) : spec.default;
+    const raw = given !== undefined && given !== '' ? given : fallback;
+    if (raw === undefined) {
+      values[name] = undefined;
+      continue;
+    }
+    try {
+      values[name] = spec.parser.parse(raw);
+    } catch (e) {
+      if (!(e instanceof InvalidValue)) throw e;
+      issues.push({ env: spec.env, value: spec.secret ? maskValue(raw) : JSON.stringify(raw), expected: e.expected });
+    }
+  }
+  return { values: values as RawValues, issues };
+}
+
+/** Parses and validates the environment into a frozen Config, or throws ConfigError listing every problem. */
+export function loadConfig(env: Env): Config {
+  const { values: r, issues } = parseRaw(env);
+  const need = <K extends VarName>(k: K) => r[k] as NonNullable<RawValues[K]>;
+  if (r.jwtAlgorithm === 'HS256' && !r.jwtSecret) {
+    issues.push({ env: VARS.jwtSecret.env, value: '(unset)', expected: 'a secret when JWT_ALGORITHM=HS256' });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const config: Config = {
+    environment: need('environment'),
+    version: VERSION,
+    debug: need('debug'),
+    http: {
+      host: need('host'),
+      port: need('port'),
+      trustProxy: need('trustProxy'),
+      maxRequestSize: need('maxRequestSize'),
+      requestTimeoutMs: need('requestTimeoutSeconds') * 1000,
+      shutdownTimeoutMs: need('shutdownTimeoutSeconds') * 1000,
+    },
+    database: {
+      ...need('databaseUrl'),
+      poolMax: need('databasePoolMax'),
+      ssl: need('databaseSsl'),
+      autoMigrate: need('databaseAutoMigrate'),
+      allowSqliteInProduction: need('allowSqliteInProduction'),
+    },
+    jwt: {
+      algorithm: need('jwtAlgorithm'),
+      secret: r.jwtSecret,
+      accessTtlMs: need('jwtAccessTtl'),
+      refreshTtlMs: need('refreshTokenTtl'),
+      refreshReuseGraceMs: need('refreshReuseGrace'),
+      issuer: need('jwtIssuer'),
+      audience: need('jwtAudience'),
+      keyEncryptionKey: r.signingKeyEncryptionKey,
+      keyFile: need('signingKeyFile'),
+    },
+    apiKeys: { public: r.publicApiKey, admin: r.adminApiKey },
+    createDefaultUsers: need('createDefaultUsers'),
+    passwords: {
+      minLength: need('passwordMinLength'),
+      maxLength: 128,
+      minStrength: need('passwordMinStrength'),
+      argon2: {
+        memoryCost: need('passwordHashMemoryKib'),
+        timeCost: need('passwordHashIterations'),
+        parallelism: need('passwordHashParallelism'),
+      },
+    },
+    log: {
+      level: need('debug') && need('logLevel') === 'info' ? 'debug' : need('logLevel'),
+      levels: need('logLevels'),
+      pretty: need('logPretty'),
+      pii: need('logPii'),
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,30 @@
+import type { Config } from './config.js';
+
+/** Shows that a secret is set without revealing it: length only. */
+export function maskValue(raw: string): string {
+  return raw.length === 0 ? '(empty)' : `****** (${raw.length} characters)`;
+}
+
+/** A database URL with its password removed. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '******';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+const SECRET = '[REDACTED]';
+const setOrNot = (v: string | undefined) => (v === undefined ? null : SECRET);
+
+/** The effective configuration with every secret replaced, safe to show to an admin. */
+export function redactConfig(config: Config): unknown {
+  return {
+    ...config,
+    database: { ...config.database, url: redactUrl(config.database.url) },
+    jwt: { ...config.jwt, secret: setOrNot(config.jwt.secret), keyEncryptionKey: setOrNot(config.jwt.keyEncryptionKey) },
+    apiKeys: { public: setOrNot(config.apiKeys.public), admin: setOrNot(config.apiKeys.admin) },
+  };
+}

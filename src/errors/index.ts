@@ -1,0 +1,2 @@
+export { AppError, isAppError, type FieldError } from './app-error.js';
+export { ERROR_CODES, problemType, type ErrorCode } from './codes.js';

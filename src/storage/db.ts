@@ -1,0 +1,65 @@
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config/index.js';
+import type { DB } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** An open database: the Kysely handle plus what differs per dialect. */
+export interface Database {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  /** The better-sqlite3 handle (online backups, pragmas); undefined on PostgreSQL. */
+  sqlite: SqliteDatabase.Database | undefined;
+  /** The pg pool (pool statistics); undefined on SQLite. */
+  pool: pg.Pool | undefined;
+  close(): Promise<void>;
+}
+
+// BIGINT (int8) and NUMERIC come back from pg as strings; every BIGINT here is an epoch-ms
+// time or a count, well inside Number.MAX_SAFE_INTEGER.
+const PG_INT8 = 20;
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === PG_INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Creates the SQLite file with mode 0600 (and its directory 0700) before SQLite opens it. */
+function prepareSqliteFile(path: string): void {
+  if (path === ':memory:') return;
+  const full = resolve(path);
+  mkdirSync(dirname(full), { recursive: true, mode: 0o700 });
+  closeSync(openSync(full, 'a', 0o600));
+  chmodSync(full, 0o600);
+}
+
+export function openDatabase(config: Config['database']): Database {
+  if (config.kind === 'sqlite') {
+    prepareSqliteFile(config.path);
+    const sqlite = new SqliteDatabase(config.path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return {
+      db,
+      dialect: 'sqlite',
+      sqlite,
+      pool: undefined,
+      close: () => db.destroy(),
+    };
+  }
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolMax,
+    ssl: config.ssl ? { rejectUnauthorized: true } : undefined,
+    types: pgTypes,
+    connectionTimeoutMillis: 10_000,
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', sqlite: undefined, pool, close: () => db.destroy() };
+}

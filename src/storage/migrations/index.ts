@@ -1,0 +1,43 @@
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import * as m001 from './001_initial.js';
+
+/** Every migration, in order. Add a file and list it here; names sort as they apply. */
+export const MIGRATIONS: Record<string, Migration> = {
+  '001_initial': m001,
+};
+
+export const MIGRATION_TABLE = 'vigil_migrations';
+
+function migrator(db: Kysely<unknown>): Migrator {
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: `${MIGRATION_TABLE}_lock`,
+  });
+}
+
+export interface MigrationState {
+  name: string;
+  executedAt: Date | undefined;
+}
+
+/** Applies every pending migration; throws with the failing migration's name on error. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  const { error, results }: MigrationResultSet = await migrator(db).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export async function migrationStatus(db: Kysely<unknown>): Promise<MigrationState[]> {
+  const list = await migrator(db).getMigrations();
+  return list.map((m) => ({ name: m.name, executedAt: m.executedAt }));
+}
+
+/** True when every known migration has been applied (readiness uses this). */
+export async function migrationsCurrent(db: Kysely<unknown>): Promise<boolean> {
+  return (await migrationStatus(db)).every((m) => m.executedAt !== undefined);
+}
