@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   invalid_token: { status: 401, title: 'Invalid or expired token' },
   invalid_refresh_token: { status: 401, title: 'Invalid refresh token' },
   invalid_api_key: { status: 401, title: 'Invalid API key' },
+  invalid_current_password: { status: 400, title: 'Current password is incorrect' },
   forbidden: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },

@@ -18,7 +18,7 @@ export const REDACT_PATHS = [
 export function createLogger(config: Pick<Config, 'log'>, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level: lowestLevel(config.log.level, Object.values(config.log.levels)),
-    base: { logger: 'vigil' },
+    base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },

@@ -1,3 +1,4 @@
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on any schema
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m001 from './001_initial.js';
 
@@ -8,7 +9,7 @@ export const MIGRATIONS: Record<string, Migration> = {
 
 export const MIGRATION_TABLE = 'vigil_migrations';
 
-function migrator(db: Kysely<unknown>): Migrator {
+function migrator(db: Kysely<any>): Migrator {
   return new Migrator({
     db,
     provider: { getMigrations: async () => MIGRATIONS },
@@ -23,7 +24,7 @@ export interface MigrationState {
 }
 
 /** Applies every pending migration; throws with the failing migration's name on error. */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   const { error, results }: MigrationResultSet = await migrator(db).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
@@ -32,12 +33,12 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-export async function migrationStatus(db: Kysely<unknown>): Promise<MigrationState[]> {
+export async function migrationStatus(db: Kysely<any>): Promise<MigrationState[]> {
   const list = await migrator(db).getMigrations();
   return list.map((m) => ({ name: m.name, executedAt: m.executedAt }));
 }
 
 /** True when every known migration has been applied (readiness uses this). */
-export async function migrationsCurrent(db: Kysely<unknown>): Promise<boolean> {
+export async function migrationsCurrent(db: Kysely<any>): Promise<boolean> {
   return (await migrationStatus(db)).every((m) => m.executedAt !== undefined);
 }

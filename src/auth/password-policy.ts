@@ -1,0 +1,65 @@
+import { zxcvbn, zxcvbnOptions } from '@zxcvbn-ts/core';
+import { adjacencyGraphs, dictionary as commonDictionary } from '@zxcvbn-ts/language-common';
+import { dictionary as enDictionary, translations } from '@zxcvbn-ts/language-en';
+import type { FieldError } from '../errors/index.js';
+
+export interface PasswordPolicyConfig {
+  minLength: number;
+  maxLength: number;
+  minStrength: number;
+}
+
+/** The public policy, as `GET /api/v1/auth/security-info` shows it. */
+export interface PublicPasswordPolicy {
+  min_length: number;
+  max_length: number;
+  min_strength: number;
+  composition_rules: false;
+  rejects: string[];
+}
+
+/**
+ * NIST SP 800-63B style: length bounds, no composition rules, and a strength estimate (zxcvbn)
+ * that rejects common passwords and ones built from the user's own email or name.
+ */
+export interface PasswordPolicy {
+  /** Field errors for `pointer`, or an empty list when the password is acceptable. */
+  check(password: string, context: { email?: string; name?: string | null }, pointer: string): FieldError[];
+  describe(): PublicPasswordPolicy;
+}
+
+let configured = false;
+function configureZxcvbn(): void {
+  if (configured) return;
+  zxcvbnOptions.setOptions({ graphs: adjacencyGraphs, dictionary: { ...commonDictionary, ...enDictionary }, translations });
+  configured = true;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export function createPasswordPolicy(config: PasswordPolicyConfig): PasswordPolicy {
+  configureZxcvbn();
+  return {
+    check(password, context, pointer) {
+      const length = [...password].length;
+      if (length < config.minLength) return [{ pointer, detail: `must be at least ${config.minLength} characters` }];
+      if (length > config.maxLength) return [{ pointer, detail: `must be at most ${config.maxLength} characters` }];
+      if (CONTROL.test(password)) return [{ pointer, detail: 'must not contain control characters' }];
+      const inputs = [context.email, context.email?.split('@')[0], context.name ?? undefined, 'vigil'].filter((s): s is string => !!s);
+      const result = zxcvbn(password, inputs);
+      if (result.score < config.minStrength) {
+        const hint = result.feedback.warning || result.feedback.suggestions[0] || 'it is too easy to guess';
+        return [{ pointer, detail: `is too weak (strength ${result.score}/4, needs ${config.minStrength}): ${hint}` }];
+      }
+      return [];
+    },
+    describe: () => ({
+      min_length: config.minLength,
+      max_length: config.maxLength,
+      min_strength: config.minStrength,
+      composition_rules: false,
+      rejects: ['common passwords', 'passwords built from your email or name', 'control characters'],
+    }),
+  };
+}

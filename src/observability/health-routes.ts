@@ -1,0 +1,27 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { HealthService } from './health.js';
+
+const Dependency = Type.Object({ status: Type.String() });
+
+/** `GET /health`: liveness, answered from memory. */
+export const healthRoutes: FastifyPluginAsyncTypebox<{ health: HealthService }> = async (app, { health }) => {
+  app.get('/health', {
+    schema: {
+      tags: ['health'],
+      summary: 'Liveness: version, environment, uptime and cached dependency status',
+      response: {
+        200: Type.Object({
+          status: Type.String(),
+          version: Type.String(),
+          environment: Type.String(),
+          uptime: Type.Integer({ description: 'Seconds since start' }),
+          services: Type.Object({ database: Dependency }),
+        }),
+      },
+    },
+  }, async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return health.snapshot();
+  });
+};

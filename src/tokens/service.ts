@@ -1,0 +1,111 @@
+import type { Config } from '../config/index.js';
+import type { Clock } from '../shared/clock.js';
+import type { AccessClaims, AccessTokenCheck, AccessTokenCodec } from './access-tokens.js';
+import type { BlacklistRepository, BlacklistStats, RefreshTokenRepository } from './ports.js';
+import type { RefreshTokens } from './refresh-tokens.js';
+import type { RevocationList } from './revocation.js';
+import type { PublicKeyInfo, SigningKeyStore } from './signing-keys.js';
+
+export interface IssuedTokens {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+}
+
+/**
+ * Access tokens and their revocation. Revocations are written to the database (they survive
+ * restarts) and to the in-memory list that every request checks.
+ */
+export interface TokenService {
+  init(): Promise<void>;
+  close(): void;
+  issueAccess(user: { id: string; role: string }, sid: string): Promise<{ token: string; claims: AccessClaims }>;
+  /** Verifies signature and claims, then the revocation list. No I/O unless the kid is unknown. */
+  verifyAccess(token: string): Promise<AccessTokenCheck>;
+  revokeAccessToken(claims: Pick<AccessClaims, 'jti' | 'sub' | 'exp'>, reason: string): Promise<void>;
+  revokeSession(sid: string, reason: string): Promise<void>;
+  /** Revokes every session of a user (but `exceptSid`); returns how many. */
+  revokeUserSessions(userId: string, reason: string, exceptSid?: string): Promise<number>;
+  isSessionRevoked(sid: string): Promise<boolean>;
+  jwks(): { keys: object[] };
+  rotateKeys(): Promise<PublicKeyInfo>;
+  listKeys(): PublicKeyInfo[];
+  blacklistStats(): Promise<BlacklistStats>;
+  accessTtlSeconds: number;
+  refresh: RefreshTokens;
+}
+
+const MAINTENANCE_INTERVAL_MS = 60_000;
+
+export function createTokenService(deps: {
+  config: Pick<Config['jwt'], 'accessTtlMs'>;
+  clock: Clock;
+  codec: AccessTokenCodec;
+  keys: SigningKeyStore | undefined;
+  revocations: RevocationList;
+  blacklist: BlacklistRepository;
+  refreshTokens: RefreshTokenRepository;
+  refresh: RefreshTokens;
+}): TokenService {
+  const { clock, codec, revocations, keys } = deps;
+  const ttl = deps.config.accessTtlMs;
+  let timer: NodeJS.Timeout | undefined;
+  // A session revoked now can still have access tokens issued up to now: keep it for one TTL.
+  const sessionHorizon = () => clock.now() + ttl + 1000;
+
+  return {
+    accessTtlSeconds: Math.floor(ttl / 1000),
+    refresh: deps.refresh,
+
+    async init() {
+      await keys?.init();
+      const now = clock.now();
+      for (const e of await deps.blacklist.listActive(now)) revocations.revokeToken(e.jti, e.expires_at);
+      for (const f of await deps.refreshTokens.familiesRevokedSince(now - ttl - 1000)) {
+        revocations.revokeSession(f.family_id, f.revoked_at + ttl + 1000);
+      }
+      timer = setInterval(() => {
+        revocations.prune(clock.now());
+        keys?.reload().catch(() => undefined);
+      }, MAINTENANCE_INTERVAL_MS);
+      timer.unref();
+    },
+    close() {
+      if (timer) clearInterval(timer);
+    },
+
+    issueAccess: (user, sid) => codec.sign({ sub: user.id, sid, roles: [user.role] }),
+
+    async verifyAccess(token) {
+      const check = await codec.verify(token);
+      if (check.ok && revocations.isRevoked(check.claims.jti, check.claims.sid, clock.now())) return { ok: false, reason: 'revoked' };
+      return check;
+    },
+
+    async revokeAccessToken(claims, reason) {
+      const expiresAt = claims.exp * 1000;
+      revocations.revokeToken(claims.jti, expiresAt);
+      await deps.blacklist.add({ jti: claims.jti, user_id: claims.sub, expires_at: expiresAt, reason, created_at: clock.now() });
+    },
+    async revokeSession(sid, reason) {
+      revocations.revokeSession(sid, sessionHorizon());
+      await deps.refreshTokens.revokeFamily(sid, clock.now(), reason);
+    },
+    async revokeUserSessions(userId, reason, exceptSid) {
+      const families = await deps.refreshTokens.revokeUserFamilies(userId, clock.now(), reason, exceptSid);
+      const until = sessionHorizon();
+      for (const sid of families) revocations.revokeSession(sid, until);
+      return families.length;
+    },
+    isSessionRevoked: (sid) => deps.refreshTokens.isFamilyRevoked(sid),
+
+    jwks: () => keys?.jwks() ?? { keys: [] },
+    async rotateKeys() {
+      if (!keys) throw new Error('JWT_ALGORITHM=HS256 has no key pairs to rotate');
+      return keys.rotate();
+    },
+    listKeys: () => keys?.list() ?? [],
+    blacklistStats: () => deps.blacklist.stats(clock.now()),
+  };
+}
