@@ -38,6 +38,19 @@ function configureZxcvbn(): void {
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+const words = (s: string): string[] => s.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 3);
+
+/** What zxcvbn treats as guessable for this user: the email, the name, their parts and joins. */
+function userInputs(context: { email?: string; name?: string | null }): string[] {
+  const inputs = ['vigil'];
+  for (const value of [context.email?.split('@')[0], context.name]) {
+    if (!value) continue;
+    inputs.push(value.toLowerCase(), ...words(value), words(value).join(''));
+  }
+  if (context.email) inputs.push(context.email.toLowerCase());
+  return [...new Set(inputs.filter(Boolean))];
+}
+
 export function createPasswordPolicy(config: PasswordPolicyConfig): PasswordPolicy {
   configureZxcvbn();
   return {
@@ -46,8 +59,7 @@ export function createPasswordPolicy(config: PasswordPolicyConfig): PasswordPoli
       if (length < config.minLength) return [{ pointer, detail: `must be at least ${config.minLength} characters` }];
       if (length > config.maxLength) return [{ pointer, detail: `must be at most ${config.maxLength} characters` }];
       if (CONTROL.test(password)) return [{ pointer, detail: 'must not contain control characters' }];
-      const inputs = [context.email, context.email?.split('@')[0], context.name ?? undefined, 'vigil'].filter((s): s is string => !!s);
-      const result = zxcvbn(password, inputs);
+      const result = zxcvbn(password, userInputs(context));
       if (result.score < config.minStrength) {
         const hint = result.feedback.warning || result.feedback.suggestions[0] || 'it is too easy to guess';
         return [{ pointer, detail: `is too weak (strength ${result.score}/4, needs ${config.minStrength}): ${hint}` }];
