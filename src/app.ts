@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { adminRoutes } from './admin/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { createGuards } from './http/auth-guard.js';
-import { registerErrorHandling } from './http/error-handler.js';
+import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { OPENAPI_INFO } from './http/openapi.js';
 import { ProblemSchema } from './http/problem.js';
 import { requestIdFor } from './http/request-id.js';
@@ -29,12 +29,15 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     bodyLimit: config.http.maxRequestSize,
     requestTimeout: config.http.requestTimeoutMs,
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler());
   app.addSchema(ProblemSchema);
   app.decorateRequest('principal', undefined);
   registerErrorHandling(app);
+  // The API speaks JSON and form bodies only; anything else is a 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -23,6 +23,15 @@ function send(reply: FastifyReply, body: Problem, headers?: Record<string, strin
 }
 
 /**
+ * Errors Fastify raises before routing (a malformed URL): no hook has run, so the request id
+ * header is set here too.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id);
+  void send(reply, problem('malformed_request', error.message, request.id));
+}
+
+/**
  * Maps every error to RFC 9457 problem+json, once, at the edge. Client errors say what was
  * wrong; anything else is a generic 500 with an error id, its details kept in the log.
  */
