@@ -12,7 +12,8 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '******';
     return u.toString();
   } catch {
-    return url;
+    // Not parseable as a URL: still never show what sits between `user:` and `@`.
+    return url.replace(/(\/\/[^/:@]*:)[^@]*@/, '$1******@');
   }
 }
 

@@ -55,7 +55,7 @@ export const VARS = {
   passwordHashIterations: v({ env: 'PASSWORD_HASH_ITERATIONS', parser: p.int(1, 100), default: '2', doc: 'argon2id time cost (OWASP: 2).' }),
   passwordHashParallelism: v({ env: 'PASSWORD_HASH_PARALLELISM', parser: p.int(1, 16), default: '1', doc: 'argon2id parallelism (OWASP: 1).' }),
 
-  logLevel: v({ env: 'LOG_LEVEL', parser: p.oneOf(...LOG_LEVELS), default: 'info', doc: 'Log level.' }),
+  logLevel: v({ env: 'LOG_LEVEL', parser: p.oneOf(...LOG_LEVELS), default: 'info', doc: 'Lowest level logged: trace, debug, info, warn, error, fatal or silent.' }),
   logLevels: v({ env: 'LOG_LEVELS', parser: p.levelMap(LOG_LEVELS), default: '', doc: 'Per-component levels, e.g. `security=info,db=warn`.' }),
   logPretty: v({ env: 'LOG_PRETTY', parser: p.bool, default: 'false', doc: 'Human-readable log lines (development terminals; needs the dev dependency pino-pretty).' }),
   logPii: v({ env: 'LOG_PII', parser: p.bool, default: 'false', doc: 'Log email addresses unmasked.' }),
