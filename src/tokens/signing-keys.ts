@@ -92,6 +92,10 @@ export function createSigningKeyStore(deps: {
     signer = newest;
   }
 
+  // A retired key past its expiry leaves JWKS and verification at once, not at the next reload.
+  const isLive = (k: LoadedKey) => k.record.expires_at === null || k.record.expires_at > clock.now();
+  const live = () => [...keys.values()].filter(isLive);
+
   const info = (r: SigningKeyRecord): PublicKeyInfo => ({ kid: r.kid, alg: r.alg, created_at: r.created_at, retired_at: r.retired_at, expires_at: r.expires_at });
 
   return {
@@ -108,12 +112,12 @@ export function createSigningKeyStore(deps: {
     },
     async verificationKey(kid) {
       const known = keys.get(kid);
-      if (known) return known.publicKey;
+      if (known) return isLive(known) ? known.publicKey : undefined;
       if (clock.now() - lastReload < RELOAD_MIN_INTERVAL_MS) return undefined;
       await reload();
       return keys.get(kid)?.publicKey;
     },
-    jwks: () => ({ keys: [...keys.values()].map((k) => k.jwk) }),
+    jwks: () => ({ keys: live().map((k) => k.jwk) }),
     async rotate() {
       const now = clock.now();
       const previous = [...keys.values()].filter((k) => k.record.retired_at === null);
@@ -122,7 +126,7 @@ export function createSigningKeyStore(deps: {
       await reload();
       return info(created);
     },
-    list: () => [...keys.values()].map((k) => info(k.record)),
+    list: () => live().map((k) => info(k.record)),
     reload,
   };
 }
