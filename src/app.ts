@@ -42,6 +42,15 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Draining: once close() starts, each response closes its keep-alive connection, so in-flight
+  // requests finish and the server stops without waiting for idle clients.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   // One access line per request, with the route template (never the raw path: it may hold tokens).
   app.addHook('onResponse', async (request, reply) => {
     const p = request.principal;
