@@ -16,6 +16,20 @@ function marker(event: SecurityEvent, pii: boolean): string {
       return `REFRESH_TOKEN_REUSE family=${event.details.family_id} ip=${ip}`;
     case 'API_KEY_REJECTED':
       return `API_KEY_REJECTED prefix=${event.details.prefix ?? 'none'} ip=${ip} reason=${event.details.reason}`;
+    case 'RATE_LIMITED':
+      return `RATE_LIMIT_VIOLATION ip=${ip} endpoint=${event.details.route} policy=${event.details.policy}`;
+    case 'IP_BLOCKED':
+      return `IP_BLOCKED target=${event.details.target} reason=${event.details.reason} source=${event.details.source}`;
+    case 'IP_UNBLOCKED':
+      return `IP_UNBLOCKED target=${event.details.target} source=${event.details.source}`;
+    case 'ACCOUNT_LOCKED':
+      return `ACCOUNT_LOCKED email=${maskEmail(event.details.email, pii)} failures=${event.details.failures} ip=${ip}`;
+    case 'ACCOUNT_UNLOCKED':
+      return `ACCOUNT_UNLOCKED email=${maskEmail(event.details.email, pii)} source=${event.details.source}`;
+    case 'SUSPICIOUS_ACTIVITY':
+      return `SUSPICIOUS_ACTIVITY type=${event.details.kind} ip=${ip} response=${event.details.response}`;
+    case 'EMERGENCY_MODE_CHANGED':
+      return `EMERGENCY_MODE ${event.details.enabled ? 'ON' : 'OFF'} source=${event.details.source}`;
     default:
       return `${event.type} ip=${ip}`;
   }
