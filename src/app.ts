@@ -5,11 +5,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
 import { authRoutes } from './auth/routes.js';
+import { protectionHooks } from './protection/http.js';
+import { protectionAdminRoutes } from './protection/routes.js';
 import { createGuards } from './http/auth-guard.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
+import { DOCS_CSP, registerHttpHardening, withSecurityHeaders } from './http/hardening.js';
 import { OPENAPI_INFO } from './http/openapi.js';
 import { ProblemSchema } from './http/problem.js';
 import { requestIdFor } from './http/request-id.js';
+import { securityEventRoutes } from './security-monitoring/routes.js';
 import { validatorCompiler } from './http/validation.js';
 import { healthRoutes } from './observability/health-routes.js';
 import type { Services } from './services.js';
@@ -29,7 +33,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     bodyLimit: config.http.maxRequestSize,
     requestTimeout: config.http.requestTimeoutMs,
     return503OnClosing: true,
-    frameworkErrors: frameworkErrorHandler,
+    frameworkErrors: withSecurityHeaders(config, frameworkErrorHandler),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler());
@@ -68,6 +72,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     );
   });
 
+  // Security headers, the Host check and CORS: before anything else that may answer a request.
+  await registerHttpHardening(app, config);
   await app.register(formbody, { bodyLimit: config.http.maxRequestSize });
   await app.register(swagger, {
     openapi: {
@@ -81,13 +87,19 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Swagger UI replaces the strict API CSP with one that lets it load its own scripts and styles.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
 
-  const guards = createGuards({ tokens: services.tokens, apiKeys: services.apiKeys });
+  // Blocked addresses and rate limits, before any route runs; per-user limits once a guard knows the user.
+  const protection = protectionHooks({ protection: services.protection, events: services.events, clock: services.clock });
+  await app.register(protection.plugin);
+  const guards = createGuards({ tokens: services.tokens, apiKeys: services.apiKeys, afterAuthentication: protection.afterAuthentication });
   await app.register(healthRoutes, { health: services.health });
   await app.register(jwksRoutes, { tokens: services.tokens });
   await app.register(authRoutes, { prefix: '/api/v1/auth', auth: services.auth, guards });
   await app.register(adminRoutes, { prefix: '/api/v1/admin', config, guards });
+  await app.register(securityEventRoutes, { prefix: '/api/v1/admin', securityEvents: services.securityEvents, guards });
+  await app.register(protectionAdminRoutes, { prefix: '/api/v1/admin', protection: services.protection, users: services.users, tokens: services.tokens, guards });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

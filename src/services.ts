@@ -3,10 +3,16 @@ import { createApiKeyService, type ApiKeyService } from './auth/api-keys.js';
 import { createPasswordPolicy, type PasswordPolicy } from './auth/password-policy.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
 import { createAuthService, type AuthService } from './auth/service.js';
+import type { UserRepository } from './auth/ports.js';
 import type { Config } from './config/index.js';
 import { createHealthService, type HealthService } from './observability/health.js';
+import { createProtection, type Protection } from './protection/index.js';
+import { openKv, redisClientOf } from './storage/kv/index.js';
+import type { KeyValueStore } from './storage/kv/ports.js';
 import { componentLogger, createLogger, type Logger } from './observability/logger.js';
 import { createLogSecurityEvents } from './security-monitoring/log-sink.js';
+import { createSecurityEventStore } from './security-monitoring/event-store.js';
+import { createSecurityEventLog, type SecurityEventLog } from './security-monitoring/service.js';
 import type { SecurityEvent, SecurityEvents } from './security-monitoring/events.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { createRepositories, migrateToLatest, migrationsCurrent, openDatabase, type Database } from './storage/index.js';
@@ -35,7 +41,13 @@ export interface Services {
   auth: AuthService;
   apiKeys: ApiKeyService;
   events: SecurityEvents;
+  /** The persistent security event log (batched writes; admin API and `vigil events tail` read it). */
+  securityEvents: SecurityEventLog;
   health: HealthService;
+  protection: Protection;
+  kv: KeyValueStore;
+  /** User accounts (admin routes look users up). */
+  users: UserRepository;
   close(): Promise<void>;
 }
 
@@ -47,6 +59,7 @@ export interface ServiceOverrides {
   database?: Database;
   /** Apply pending migrations (default: config.database.autoMigrate). */
   migrate?: boolean;
+  kv?: KeyValueStore;
   /** Receives every security event (tests, and later the event store and detectors). */
   securityListeners?: ((e: SecurityEvent) => void)[];
 }
@@ -63,6 +76,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const logger = overrides.logger ?? createLogger(config, overrides.logDestination);
   const log = (component: string) => componentLogger(logger, config, component);
   const database = overrides.database ?? openDatabase(config.database);
+  let openedKv: KeyValueStore | undefined;
   try {
     if (overrides.migrate ?? config.database.autoMigrate) {
       const applied = await migrateToLatest(database.db);
@@ -72,8 +86,23 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     }
 
     const repos = createRepositories(database);
+    // Redis when REDIS_URL is set (starts degraded, never fails, when Redis is away); else in-process.
+    const kv = overrides.kv ?? (await openKv(config, { logger: log('kv'), clock }));
+    openedKv = kv;
     const onError = (e: unknown) => log('vigil').error({ err: e }, 'background task failed');
-    const events = createLogSecurityEvents({ logger: log('security'), clock, pii: config.log.pii, listeners: overrides.securityListeners ?? [] });
+    // The detectors observe every event; they are built after the events they also emit.
+    let observe: (e: SecurityEvent) => void = () => undefined;
+    // Every event is also stored, in batches written off the request path.
+    const securityEvents = createSecurityEventLog({
+      repo: repos.securityEvents,
+      store: createSecurityEventStore({ repo: repos.securityEvents, logger: log('security-events'), clock, queueMax: config.securityEvents.queueMax }),
+    });
+    const events = createLogSecurityEvents({
+      logger: log('security'),
+      clock,
+      pii: config.log.pii,
+      listeners: [securityEvents.store.record, ...(overrides.securityListeners ?? []), (e) => observe(e)],
+    });
 
     const jwt = config.jwt;
     const keys =
@@ -88,25 +117,44 @@ export async function createServices(config: Config, overrides: ServiceOverrides
           });
     const codec = createAccessTokenCodec({ clock, algorithm: jwt.algorithm, secret: jwt.secret, keys, issuer: jwt.issuer, audience: jwt.audience, ttlMs: jwt.accessTtlMs });
     const refresh = createRefreshTokens({ repo: repos.refreshTokens, clock, ttlMs: jwt.refreshTtlMs, reuseGraceMs: jwt.refreshReuseGraceMs });
-    const tokens = createTokenService({ config: jwt, clock, codec, keys, revocations: createRevocationList(), blacklist: repos.blacklist, refreshTokens: repos.refreshTokens, refresh });
+    const tokens = createTokenService({ config: jwt, clock, codec, keys, revocations: createRevocationList(), blacklist: repos.blacklist, refreshTokens: repos.refreshTokens, refresh, bus: kv, logger: log('tokens') });
     await tokens.init();
+
+    const protection = createProtection({
+      config: config.protection,
+      kv,
+      repos: { ipBlocks: repos.ipBlocks, accountLocks: repos.accountLocks, settings: repos.settings },
+      clock,
+      events,
+      log,
+      redis: redisClientOf(kv),
+      redisKeyPrefix: config.redis.keyPrefix,
+    });
+    observe = protection.observe;
+    await protection.init();
 
     const hasher = await createPasswordHasher(config.passwords.argon2);
     const policy = createPasswordPolicy(config.passwords);
-    const auth = createAuthService({ users: repos.users, hasher, policy, tokens, events, clock, refreshTtlMs: jwt.refreshTtlMs, algorithm: jwt.algorithm, onError });
+    const guard = { lockout: protection.lockout, emergency: { enabled: protection.emergency.enabled, accessTtlMs: config.protection.emergency.accessTtlMs } };
+    const auth = createAuthService({ users: repos.users, hasher, policy, tokens, events, clock, refreshTtlMs: jwt.refreshTtlMs, algorithm: jwt.algorithm, onError, guard });
     const apiKeys = createApiKeyService({ repo: repos.apiKeys, clock, events, staticKeys: config.apiKeys, onError });
     const health = createHealthService({ config, database, clock });
     await health.start();
 
     return {
-      config, clock, logger, log, database, hasher, policy, tokens, auth, apiKeys, events, health,
+      config, clock, logger, log, database, hasher, policy, tokens, auth, apiKeys, events, securityEvents, health, protection, kv, users: repos.users,
       async close() {
         health.stop();
+        await protection.close();
         tokens.close();
+        await kv.close();
+        // Stored before the database closes: nothing recorded until now is lost.
+        await securityEvents.store.close();
         await database.close();
       },
     };
   } catch (e) {
+    await openedKv?.close().catch(() => undefined);
     await database.close();
     throw e;
   }

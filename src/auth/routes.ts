@@ -21,6 +21,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService; guards: 
   const bearer = [{ bearerAuth: [] }];
 
   app.post('/register', {
+    config: { rateLimit: 'register' },
     schema: { tags, summary: 'Create an account', body: s.RegisterBody, response: { 201: s.UserResponse, ...errorResponses(400, 409, 413, 415) } },
   }, async (request, reply) => {
     const user = await auth.register(request.body, contextOf(request));
@@ -28,6 +29,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService; guards: 
   });
 
   app.post('/login', {
+    config: { rateLimit: 'login' },
     schema: { tags, summary: 'Exchange email and password for tokens', body: s.LoginBody, response: { 200: s.TokenResponse, ...errorResponses(400, 401) } },
   }, async (request, reply) => {
     reply.headers(NO_STORE);
@@ -35,6 +37,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService; guards: 
   });
 
   app.post('/refresh', {
+    config: { rateLimit: 'refresh' },
     schema: { tags, summary: 'Rotate a refresh token for new tokens', body: s.RefreshBody, response: { 200: s.TokenResponse, ...errorResponses(400, 401) } },
   }, async (request, reply) => {
     reply.headers(NO_STORE);
@@ -60,6 +63,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService; guards: 
   }, async (request) => userView(await auth.me(userOf(request))));
 
   app.post('/password', {
+    config: { rateLimit: 'password' },
     preHandler: guards.user,
     schema: {
       tags, summary: 'Change the password; revokes every other session', security: bearer, body: s.PasswordBody,
@@ -68,6 +72,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService; guards: 
   }, async (request) => ({ sessions_revoked: await auth.changePassword(userOf(request), request.body, contextOf(request)) }));
 
   app.post('/introspect', {
+    config: { rateLimit: 'introspect' },
     preHandler: guards.apiKeyOrAdmin,
     schema: {
       tags, summary: 'RFC 7662 token introspection (form or JSON body)', security: [{ apiKey: [] }, { bearerAuth: [] }],

@@ -67,6 +67,12 @@ export const SecurityInfoResponse = Type.Object({
     refresh_rotation: Type.Boolean(),
     algorithm: Type.String(),
   }),
+  lockout_policy: Type.Object({
+    threshold: Type.Integer({ description: 'Failed logins within the window that lock an account' }),
+    window_seconds: Type.Integer(),
+    duration_seconds: Type.Integer({ description: 'How long a lock lasts' }),
+  }),
+  emergency_mode: Type.Boolean({ description: 'Registration closed and sign-in limited to administrators' }),
 });
 
 export type RegisterBody = Static<typeof RegisterBody>;

@@ -7,6 +7,7 @@ import type { PasswordPolicy, PublicPasswordPolicy } from './password-policy.js'
 import type { PasswordHasher } from './passwords.js';
 import type { Principal } from './principal.js';
 import type { Role, User, UserRepository } from './ports.js';
+import type { LockoutService } from '../protection/lockout.js';
 
 /** The request a decision is made for: where it came from and how to correlate it. */
 export interface RequestContext extends EventContext, ClientMeta {}
@@ -43,7 +44,18 @@ export interface AuthService {
   createUser(input: { email: string; password: string; name?: string | null; role: Role }, ctx: RequestContext): Promise<User>;
   /** CREATE_DEFAULT_USERS: an admin and a user with random passwords, only when no user exists. */
   ensureDefaultUsers(): Promise<{ email: string; password: string; role: Role }[]>;
-  securityInfo(): { password_policy: PublicPasswordPolicy; tokens: { access_token_ttl_seconds: number; refresh_token_ttl_seconds: number; refresh_rotation: true; algorithm: string } };
+  securityInfo(): {
+    password_policy: PublicPasswordPolicy;
+    tokens: { access_token_ttl_seconds: number; refresh_token_ttl_seconds: number; refresh_rotation: true; algorithm: string };
+    lockout_policy: { threshold: number; window_seconds: number; duration_seconds: number };
+    emergency_mode: boolean;
+  };
+}
+
+/** What the login flow asks of the protection capability. */
+export interface LoginGuard {
+  lockout: Pick<LockoutService, 'begin' | 'failed' | 'succeeded' | 'policy'>;
+  emergency: { enabled(): boolean; accessTtlMs: number };
 }
 
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
@@ -58,13 +70,19 @@ export function createAuthService(deps: {
   refreshTtlMs: number;
   algorithm: string;
   onError: (e: unknown) => void;
+  /** Brute-force defence and emergency mode (protection capability). */
+  guard: LoginGuard;
 }): AuthService {
-  const { users, hasher, policy, tokens, events, clock } = deps;
+  const { users, hasher, policy, tokens, events, clock, guard } = deps;
 
   async function issue(user: User, sid: string, refreshToken: string): Promise<IssuedTokens> {
-    const access = await tokens.issueAccess(user, sid);
-    return { access_token: access.token, token_type: 'Bearer', expires_in: tokens.accessTtlSeconds, refresh_token: refreshToken };
+    // Emergency mode: short-lived access tokens, so a later revocation bites fast.
+    const ttlMs = guard.emergency.enabled() ? Math.min(guard.emergency.accessTtlMs, tokens.accessTtlSeconds * 1000) : undefined;
+    const access = await tokens.issueAccess(user, sid, ttlMs);
+    return { access_token: access.token, token_type: 'Bearer', expires_in: ttlMs === undefined ? tokens.accessTtlSeconds : Math.floor(ttlMs / 1000), refresh_token: refreshToken };
   }
+
+  const emergencyRefusal = () => new AppError('emergency_mode', 'Emergency mode is on: only administrators may sign in');
 
   async function createUser(input: { email: string; password: string; name?: string | null; role: Role }, ctx: RequestContext): Promise<User> {
     const email = normaliseEmail(input.email);
@@ -82,6 +100,7 @@ export function createAuthService(deps: {
       password_changed_at: now,
       last_login_at: null,
       disabled_at: null,
+      locked_until: null,
     };
     if (!(await users.create(user))) throw new AppError('email_taken', 'An account with this email already exists');
     events.emit('REGISTERED', { ...ctx, user_id: user.id }, { email });
@@ -91,7 +110,10 @@ export function createAuthService(deps: {
   const invalidCredentials = () => new AppError('invalid_credentials', 'Email or password is incorrect');
 
   return {
-    register: (input, ctx) => createUser({ ...input, role: 'user' }, ctx),
+    async register(input, ctx) {
+      if (guard.emergency.enabled()) throw new AppError('registration_closed', 'Registration is closed while emergency mode is on');
+      return createUser({ ...input, role: 'user' }, ctx);
+    },
     createUser,
 
     async login({ email: rawEmail, password }, ctx) {
@@ -103,12 +125,26 @@ export function createAuthService(deps: {
         events.emit('LOGIN_FAILED', ctx, { email, reason: 'unknown_email' });
         throw invalidCredentials();
       }
-      const valid = await hasher.verify(user.password_hash, password);
       const userCtx = { ...ctx, user_id: user.id };
-      if (!valid || user.disabled_at !== null) {
-        events.emit('LOGIN_FAILED', userCtx, { email, reason: valid ? 'disabled' : 'wrong_password' });
+      // The ticket is taken before the password is checked: parallel guesses cannot outrun the lock.
+      const attempt = await guard.lockout.begin(user);
+      if (!attempt.ok) {
+        // Locked: the same work and the same answer as a wrong password (no lock oracle).
+        await hasher.verifyDummy(password);
+        events.emit('LOGIN_FAILED', userCtx, { email, reason: 'locked' });
         throw invalidCredentials();
       }
+      const valid = await hasher.verify(user.password_hash, password);
+      if (!valid || user.disabled_at !== null) {
+        events.emit('LOGIN_FAILED', userCtx, { email, reason: valid ? 'disabled' : 'wrong_password' });
+        if (!valid) await guard.lockout.failed(user, attempt, userCtx);
+        throw invalidCredentials();
+      }
+      if (guard.emergency.enabled() && user.role !== 'admin') {
+        events.emit('LOGIN_FAILED', userCtx, { email, reason: 'emergency_mode' });
+        throw emergencyRefusal();
+      }
+      await guard.lockout.succeeded(user, userCtx);
       if (hasher.needsRehash(user.password_hash)) {
         // Parameters changed since this hash was made: upgrade it now that we know the password.
         hasher
@@ -137,6 +173,7 @@ export function createAuthService(deps: {
         await tokens.revokeSession(record.family_id, 'user_disabled');
         throw new AppError('invalid_refresh_token', 'The refresh token is invalid, expired or revoked');
       }
+      if (guard.emergency.enabled() && user.role !== 'admin') throw emergencyRefusal();
       events.emit('TOKEN_REFRESHED', { ...ctx, user_id: user.id }, { family_id: record.family_id, graced: result.graced });
       return issue(user, record.family_id, result.token);
     },
@@ -216,6 +253,8 @@ export function createAuthService(deps: {
         refresh_rotation: true,
         algorithm: deps.algorithm,
       },
+      lockout_policy: guard.lockout.policy(),
+      emergency_mode: guard.emergency.enabled(),
     }),
   };
 }

@@ -1,4 +1,10 @@
-import type { DatabaseUrl, TrustProxy } from './parsers.js';
+import type { IpTarget } from '../shared/ip.js';
+import type { CorsOrigins, DatabaseUrl, DetectorSpec, Rate, TrustProxy } from './parsers.js';
+import type { DETECTOR_ACTIONS, ROUTE_LIMIT_NAMES } from './schema.js';
+
+export type RouteLimitName = (typeof ROUTE_LIMIT_NAMES)[number];
+export type DetectorAction = (typeof DETECTOR_ACTIONS)[number];
+export type DetectorKind = 'brute_force_ip' | 'brute_force_user' | 'failure_spike' | 'credential_stuffing' | 'registration_burst' | 'rapid_refresh' | 'auth_error_spike';
 
 export type Environment = 'development' | 'staging' | 'production';
 export type JwtAlgorithm = 'EdDSA' | 'ES256' | 'HS256';
@@ -15,6 +21,10 @@ export interface Config {
     maxRequestSize: number;
     requestTimeoutMs: number;
     shutdownTimeoutMs: number;
+    /** `*`, or exact origins allowed by CORS; empty = CORS off. */
+    corsOrigins: CorsOrigins;
+    /** Lower-case host names (`*.example.com` = any subdomain); empty = any host. */
+    trustedHosts: string[];
   };
   database: DatabaseUrl & {
     poolMax: number;
@@ -22,6 +32,8 @@ export interface Config {
     autoMigrate: boolean;
     allowSqliteInProduction: boolean;
   };
+  /** Shared state between instances; no url = in-process. */
+  redis: { url: string | undefined; keyPrefix: string };
   jwt: {
     algorithm: JwtAlgorithm;
     secret: string | undefined;
@@ -35,6 +47,21 @@ export interface Config {
   };
   apiKeys: { public: string | undefined; admin: string | undefined };
   createDefaultUsers: boolean;
+  protection: {
+    rateLimits: {
+      enabled: boolean;
+      global: Rate;
+      ip: Rate;
+      user: Rate;
+      routes: Record<RouteLimitName, Rate>;
+      ipv6Prefix: number;
+    };
+    lockout: { threshold: number; windowMs: number; durationMs: number };
+    ipBlocks: { hourlyThreshold: number; durationMs: number; maxDurationMs: number; rateLimitThreshold: number; allowlist: IpTarget[] };
+    emergency: { enabled: boolean; accessTtlMs: number };
+    detectors: Record<DetectorKind, DetectorSpec<DetectorAction>>;
+  };
+  securityEvents: { queueMax: number };
   passwords: {
     minLength: number;
     maxLength: number;

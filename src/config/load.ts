@@ -84,6 +84,8 @@ export function loadConfig(env: Env): Config {
       maxRequestSize: need('maxRequestSize'),
       requestTimeoutMs: need('requestTimeoutSeconds') * 1000,
       shutdownTimeoutMs: need('shutdownTimeoutSeconds') * 1000,
+      corsOrigins: need('corsOrigins'),
+      trustedHosts: need('trustedHosts'),
     },
     database: {
       ...need('databaseUrl'),
@@ -92,6 +94,7 @@ export function loadConfig(env: Env): Config {
       autoMigrate: need('databaseAutoMigrate'),
       allowSqliteInProduction: need('allowSqliteInProduction'),
     },
+    redis: { url: r.redisUrl, keyPrefix: need('redisKeyPrefix') },
     jwt: {
       algorithm: need('jwtAlgorithm'),
       secret: r.jwtSecret,
@@ -105,6 +108,36 @@ export function loadConfig(env: Env): Config {
     },
     apiKeys: { public: r.publicApiKey, admin: r.adminApiKey },
     createDefaultUsers: need('createDefaultUsers'),
+    protection: {
+      rateLimits: {
+        enabled: need('rateLimitEnabled'),
+        global: { points: need('rateLimitGlobal'), windowMs: 60_000 },
+        ip: { points: need('rateLimitIp'), windowMs: 60_000 },
+        user: { points: need('rateLimitUser'), windowMs: 60_000 },
+        // Names left out of RATE_LIMIT_ROUTES keep their defaults.
+        routes: { ...VARS.rateLimitRoutes.parser.parse(VARS.rateLimitRoutes.default as string), ...need('rateLimitRoutes') } as Config['protection']['rateLimits']['routes'],
+        ipv6Prefix: need('rateLimitIpv6Prefix'),
+      },
+      lockout: { threshold: need('accountLockoutThreshold'), windowMs: need('accountLockoutWindow'), durationMs: need('accountLockoutDuration') },
+      ipBlocks: {
+        hourlyThreshold: need('ipBlockThreshold'),
+        durationMs: need('ipBlockDuration'),
+        maxDurationMs: need('ipBlockMaxDuration'),
+        rateLimitThreshold: need('autoBlockThreshold'),
+        allowlist: need('ipAllowlist'),
+      },
+      emergency: { enabled: need('emergencyAuthMode'), accessTtlMs: need('emergencyAccessTtl') },
+      detectors: {
+        brute_force_ip: need('detectBruteForceIp'),
+        brute_force_user: need('detectBruteForceUser'),
+        failure_spike: need('detectFailureSpike'),
+        credential_stuffing: need('detectCredentialStuffing'),
+        registration_burst: need('detectRegistrationBurst'),
+        rapid_refresh: need('detectRapidRefresh'),
+        auth_error_spike: need('detectAuthErrorSpike'),
+      },
+    },
+    securityEvents: { queueMax: need('securityEventQueueMax') },
     passwords: {
       minLength: need('passwordMinLength'),
       maxLength: 128,

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { parseDuration } from '../shared/duration.js';
+import { parseTarget, type IpTarget } from '../shared/ip.js';
 
 /** Thrown by a parser: `expected` says what a valid value looks like. */
 export class InvalidValue extends Error {
@@ -83,6 +84,58 @@ export const host: Parser<string> = {
   },
 };
 
+const DNS_NAME = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*';
+const ORIGIN = new RegExp(`^(?<scheme>[a-z][a-z0-9+.-]*)://(?<host>\\[[0-9a-f:.]+\\]|${DNS_NAME})(?::(?<port>\\d{1,5}))?$`, 'i');
+
+/** `*` (any origin, refused in production) or exact origins, as browsers send them in `Origin`. */
+export type CorsOrigins = '*' | string[];
+/**
+ * `*` alone, or a comma list of exact origins `scheme://host[:port]` (no path, not even `/`).
+ * http(s) origins are normalised the way browsers send them: lower case, default port dropped.
+ */
+export const corsOrigins: Parser<CorsOrigins> = {
+  expected: '* or a comma list of origins scheme://host[:port] without a path or trailing slash (e.g. https://app.example.com,http://localhost:3000)',
+  parse(raw) {
+    const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    if (items.length === 1 && items[0] === '*') return '*';
+    const origins = items.map((item) => {
+      const m = ORIGIN.exec(item);
+      const port = m?.groups?.port === undefined ? undefined : Number(m.groups.port);
+      if (!m || (port !== undefined && (port < 1 || port > 65535))) throw new InvalidValue(this.expected);
+      if (!/^https?$/i.test(m.groups!.scheme!)) return item.toLowerCase();
+      try {
+        return new URL(item).origin;
+      } catch {
+        throw new InvalidValue(this.expected);
+      }
+    });
+    return [...new Set(origins)];
+  },
+};
+
+/**
+ * Host names the service answers to: exact names or IPs, and `*.example.com` for any subdomain
+ * (not example.com itself). A port is accepted and dropped: the Host check ignores ports.
+ * Returned lower case, IPv6 in brackets as the Host header carries it.
+ */
+export const trustedHosts: Parser<string[]> = {
+  expected: 'a comma list of host names or IPs, with *.domain for any subdomain of domain (e.g. api.example.com,*.example.com); ports are ignored',
+  parse(raw) {
+    const hosts = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((item) => {
+      if (isIP(item) === 6) return `[${item}]`;
+      const v6 = /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/.exec(item);
+      if (v6) {
+        if (isIP(v6[1]!) !== 6) throw new InvalidValue(this.expected);
+        return `[${v6[1]}]`;
+      }
+      const m = new RegExp(`^((?:\\*\\.)?${DNS_NAME})\\.?(?::\\d{1,5})?$`).exec(item);
+      if (!m) throw new InvalidValue(this.expected);
+      return m[1]!;
+    });
+    return [...new Set(hosts)];
+  },
+};
+
 export type DatabaseUrl =
   | { kind: 'sqlite'; url: string; path: string }
   | { kind: 'postgres'; url: string };
@@ -105,6 +158,21 @@ export const databaseUrl: Parser<DatabaseUrl> = {
       return { kind: 'postgres', url: v };
     }
     throw new InvalidValue(this.expected);
+  },
+};
+
+/** `redis://[user:pass@]host[:port][/db]` or `rediss://…` (TLS). */
+export const redisUrl: Parser<string> = {
+  expected: 'redis://[user:pass@]host[:port][/db] or rediss://… (TLS)',
+  parse(raw) {
+    const v = raw.trim();
+    if (!/^rediss?:\/\//.test(v)) throw new InvalidValue(this.expected);
+    try {
+      if (!new URL(v).hostname) throw new InvalidValue(this.expected);
+    } catch {
+      throw new InvalidValue(this.expected);
+    }
+    return v;
   },
 };
 
@@ -148,3 +216,61 @@ export const levelMap = (levels: readonly string[]): Parser<Record<string, strin
     return out;
   },
 });
+
+/** A limit over a window: `100/1m` → { points: 100, windowMs: 60000 }. */
+export interface Rate {
+  points: number;
+  windowMs: number;
+}
+const RATE = /^\s*(\d+)\s*\/\s*(\S+)\s*$/;
+function parseRate(raw: string, expected: string): Rate {
+  const m = RATE.exec(raw);
+  const windowMs = m ? parseDuration(m[2]!) : undefined;
+  const points = m ? Number(m[1]) : 0;
+  if (!m || windowMs === undefined || points < 1 || !Number.isSafeInteger(points)) throw new InvalidValue(expected);
+  return { points, windowMs };
+}
+
+/** Per-route limits: `login=5/1m,register=10/1h`; only the given names are accepted. */
+export const routeRates = <N extends string>(names: readonly N[]): Parser<Partial<Record<N, Rate>>> => ({
+  expected: `a comma list of name=N/window with names ${names.join(', ')} (e.g. login=5/1m)`,
+  parse(raw) {
+    const out: Partial<Record<N, Rate>> = {};
+    for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const eq = part.indexOf('=');
+      const name = part.slice(0, eq).trim() as N;
+      if (eq <= 0 || !names.includes(name)) throw new InvalidValue(this.expected);
+      out[name] = parseRate(part.slice(eq + 1), this.expected);
+    }
+    return out;
+  },
+});
+
+/** A detector threshold: `10/5m` or `10/5m:block_ip` (count, window, response). */
+export interface DetectorSpec<A extends string> extends Rate {
+  action: A | undefined;
+}
+export const detector = <A extends string>(actions: readonly A[]): Parser<DetectorSpec<A>> => ({
+  expected: `N/window with an optional :response (${actions.join(', ')}), e.g. 10/5m:block_ip`,
+  parse(raw) {
+    const [rate = '', action] = raw.split(':');
+    if (action !== undefined && !actions.includes(action.trim() as A)) throw new InvalidValue(this.expected);
+    return { ...parseRate(rate, this.expected), action: action?.trim() as A | undefined };
+  },
+});
+
+/** A comma list of IP addresses and CIDR ranges. */
+export const ipTargets: Parser<IpTarget[]> = {
+  expected: 'a comma list of IP addresses and CIDR ranges (e.g. 10.0.0.0/8, 2001:db8::/32, 203.0.113.7)',
+  parse(raw) {
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => {
+        const target = parseTarget(s);
+        if (!target) throw new InvalidValue(this.expected);
+        return target;
+      });
+  },
+};

@@ -90,6 +90,14 @@ export function productionReadiness(config: Config): ReadinessItem[] {
   if (config.http.trustProxy === true) {
     items.push({ id: 'trust_proxy', status: 'warn', message: 'TRUST_PROXY=true trusts X-Forwarded-For from any client', fix: 'List your proxies instead, e.g. TRUST_PROXY=loopback or 10.0.0.0/8' });
   }
+  const cors = config.http.corsOrigins;
+  items.push(
+    cors === '*'
+      ? { id: 'cors_origins', status: 'fail', message: 'API_CORS_ORIGINS=* lets any website call the API from its users\' browsers', fix: 'List the exact origins of your web apps, e.g. API_CORS_ORIGINS=https://app.example.com (or leave it empty for no CORS)' }
+      : cors.some((o) => o.startsWith('http://'))
+        ? { id: 'cors_origins', status: 'warn', message: 'API_CORS_ORIGINS lists a plain-http origin: anyone on its network path can make credentialed calls', fix: 'Serve the web app over https and list its https:// origin' }
+        : { id: 'cors_origins', status: 'pass', message: cors.length === 0 ? 'CORS is off' : `CORS allows ${cors.length} listed origin${cors.length === 1 ? '' : 's'}` },
+  );
   if (config.log.pii) {
     items.push({ id: 'log_pii', status: 'warn', message: 'LOG_PII=true writes email addresses to logs', fix: 'Set LOG_PII=false' });
   }

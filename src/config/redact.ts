@@ -25,6 +25,7 @@ export function redactConfig(config: Config): unknown {
   return {
     ...config,
     database: { ...config.database, url: redactUrl(config.database.url) },
+    redis: { ...config.redis, url: config.redis.url === undefined ? null : redactUrl(config.redis.url) },
     jwt: { ...config.jwt, secret: setOrNot(config.jwt.secret), keyEncryptionKey: setOrNot(config.jwt.keyEncryptionKey) },
     apiKeys: { public: setOrNot(config.apiKeys.public), admin: setOrNot(config.apiKeys.admin) },
   };

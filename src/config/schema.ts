@@ -1,6 +1,11 @@
 import * as p from './parsers.js';
 import type { Parser } from './parsers.js';
 
+/** Routes with their own stricter limit (`RATE_LIMIT_ROUTES`). */
+export const ROUTE_LIMIT_NAMES = ['login', 'register', 'refresh', 'password', 'introspect'] as const;
+/** What a detector may do when it fires. */
+export const DETECTOR_ACTIONS = ['block_ip', 'lock_account', 'notify'] as const;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** One environment variable: how it parses, its default, and whether it is a secret. */
@@ -28,12 +33,16 @@ export const VARS = {
   maxRequestSize: v({ env: 'MAX_REQUEST_SIZE', parser: p.byteSize, default: '10MB', doc: 'Largest accepted request body.' }),
   requestTimeoutSeconds: v({ env: 'REQUEST_TIMEOUT_SECONDS', parser: p.int(1, 3600), default: '30', doc: 'Time a client has to send a whole request.' }),
   shutdownTimeoutSeconds: v({ env: 'SHUTDOWN_TIMEOUT_SECONDS', parser: p.int(1, 600), default: '10', doc: 'How long SIGTERM waits for in-flight requests before closing anyway.' }),
+  corsOrigins: v({ env: 'API_CORS_ORIGINS', parser: p.corsOrigins, default: '', doc: 'Browser origins allowed to call the API (CORS, with credentials): a comma list of exact origins `scheme://host[:port]` without a path, e.g. `https://app.example.com`. Empty: no CORS headers at all. `*` allows any origin without credentials and fails the production check.' }),
+  trustedHosts: v({ env: 'API_TRUSTED_HOSTS', parser: p.trustedHosts, default: '', doc: 'Host names the API answers to, comma separated; `*.example.com` matches any subdomain (not `example.com` itself); ports are ignored. Other `Host` headers get 400 `untrusted_host`; `/health` and `/health/ready` answer any host (probes). Empty: any host.' }),
 
   databaseUrl: v({ env: 'DATABASE_URL', parser: p.databaseUrl, default: 'sqlite:./data/vigil.db', secret: true, doc: '`sqlite:PATH` (embedded default) or `postgres://user:pass@host:5432/db`. The password part is redacted everywhere.' }),
   databasePoolMax: v({ env: 'DATABASE_POOL_MAX', parser: p.int(1, 1000), default: '10', doc: 'PostgreSQL pool size per instance.' }),
   databaseSsl: v({ env: 'DATABASE_SSL', parser: p.bool, default: 'false', doc: 'Use TLS to PostgreSQL (verifying the server certificate).' }),
   databaseAutoMigrate: v({ env: 'DATABASE_AUTO_MIGRATE', parser: p.bool, default: (env) => (inProduction(env) ? 'false' : 'true'), doc: 'Apply pending migrations at start. Default true outside production; in production run `vigil migrate`.' }),
   allowSqliteInProduction: v({ env: 'ALLOW_SQLITE_IN_PRODUCTION', parser: p.bool, default: 'false', doc: 'Explicit opt-in to run production on SQLite (single instance only).' }),
+  redisUrl: v({ env: 'REDIS_URL', parser: p.redisUrl, secret: true, doc: '`redis://[user:pass@]host:6379[/db]` (or `rediss://` for TLS): counters, blocks, lockouts and revocations shared by every instance. Unset: kept in this process (one instance). When Redis is unreachable each instance falls back to its own memory, logs it once, and uses Redis again when it returns. The password part is redacted everywhere.' }),
+  redisKeyPrefix: v({ env: 'REDIS_KEY_PREFIX', parser: p.str({ minLength: 1 }), default: 'vigil:', doc: 'Prefix of every Redis key and pub/sub channel Vigil uses (separate deployments sharing one Redis need different prefixes).' }),
 
   jwtAlgorithm: v({ env: 'JWT_ALGORITHM', parser: p.oneOf('EdDSA', 'ES256', 'HS256'), default: 'EdDSA', doc: 'Access-token signature: `EdDSA` (Ed25519, default) or `ES256` with keys kept in the database and published in JWKS; `HS256` with `JWT_SECRET` for compatibility.' }),
   jwtSecret: v({ env: 'JWT_SECRET', parser: p.str(), secret: true, doc: 'HMAC secret for `JWT_ALGORITHM=HS256` (at least 32 characters in production).' }),
@@ -48,6 +57,32 @@ export const VARS = {
   publicApiKey: v({ env: 'PUBLIC_API_KEY', parser: p.str(), secret: true, doc: 'A static API key with `public` scope (e.g. for resource servers calling introspect).' }),
   adminApiKey: v({ env: 'ADMIN_API_KEY', parser: p.str(), secret: true, doc: 'A static API key with `admin` scope.' }),
   createDefaultUsers: v({ env: 'CREATE_DEFAULT_USERS', parser: p.bool, default: 'false', doc: 'Create an admin and a user with random passwords (printed once) when no users exist. Refused in production.' }),
+
+  // Protection: rate limits, brute-force defence, emergency mode (docs/operations.md#protection).
+  rateLimitEnabled: v({ env: 'RATE_LIMIT_ENABLED', parser: p.bool, default: 'true', doc: 'Rate limiting on or off (keep it on outside tests).' }),
+  rateLimitGlobal: v({ env: 'RATE_LIMIT_GLOBAL', parser: p.int(1, 100_000_000), default: '10000', doc: 'Requests per minute across all clients (shared by all instances when `REDIS_URL` is set).' }),
+  rateLimitIp: v({ env: 'RATE_LIMIT_IP', parser: p.int(1, 10_000_000), default: '100', doc: 'Requests per minute per client IP (IPv6: per `RATE_LIMIT_IPV6_PREFIX` network).' }),
+  rateLimitUser: v({ env: 'RATE_LIMIT_USER', parser: p.int(1, 10_000_000), default: '1000', doc: 'Requests per minute per authenticated user or API key.' }),
+  rateLimitRoutes: v({ env: 'RATE_LIMIT_ROUTES', parser: p.routeRates(ROUTE_LIMIT_NAMES), default: 'login=5/1m,register=10/1h,refresh=30/1m,password=5/15m,introspect=600/1m', doc: 'Stricter per-route limits, `name=N/window` (login, register, refresh and introspect per IP; password per user). Names left out keep their default.' }),
+  rateLimitIpv6Prefix: v({ env: 'RATE_LIMIT_IPV6_PREFIX', parser: p.int(32, 128), default: '64', doc: 'IPv6 clients are limited and blocked per network of this prefix length.' }),
+  accountLockoutThreshold: v({ env: 'ACCOUNT_LOCKOUT_THRESHOLD', parser: p.int(1, 1000), default: '5', doc: 'Failed logins within `ACCOUNT_LOCKOUT_WINDOW` that lock an account.' }),
+  accountLockoutWindow: v({ env: 'ACCOUNT_LOCKOUT_WINDOW', parser: p.duration(1000), default: '1h', doc: 'Window in which failed logins of one account are counted.' }),
+  accountLockoutDuration: v({ env: 'ACCOUNT_LOCKOUT_DURATION', parser: p.duration(1000), default: '1h', doc: 'How long a locked account stays locked (`vigil user unlock` ends it early).' }),
+  ipBlockThreshold: v({ env: 'IP_BLOCK_THRESHOLD', parser: p.int(1, 100_000), default: '20', doc: 'Failed logins from one IP within an hour that block it (more than 10 in 5 minutes also blocks; see `DETECT_BRUTE_FORCE_IP`).' }),
+  ipBlockDuration: v({ env: 'IP_BLOCK_DURATION', parser: p.duration(1000), default: '24h', doc: 'First automatic block of an IP; each repeat offence within 30 days doubles it.' }),
+  ipBlockMaxDuration: v({ env: 'IP_BLOCK_MAX_DURATION', parser: p.duration(1000), default: '30d', doc: 'Cap on the doubling block duration of repeat offenders.' }),
+  autoBlockThreshold: v({ env: 'AUTO_BLOCK_THRESHOLD', parser: p.int(1, 1_000_000), default: '50', doc: 'Rate-limit violations from one IP within an hour that block it.' }),
+  ipAllowlist: v({ env: 'IP_ALLOWLIST', parser: p.ipTargets, default: '', doc: 'IPs and CIDR ranges never blocked and not limited per IP (monitoring, office, load balancer health checks).' }),
+  emergencyAuthMode: v({ env: 'EMERGENCY_AUTH_MODE', parser: p.bool, default: 'false', doc: 'Emergency auth mode from the start: registration closed, only admins may sign in, short access tokens. Also `vigil emergency on|off`.' }),
+  emergencyAccessTtl: v({ env: 'EMERGENCY_ACCESS_TTL', parser: p.duration(1000), default: '5m', doc: 'Access-token lifetime while emergency mode is on.' }),
+  detectBruteForceIp: v({ env: 'DETECT_BRUTE_FORCE_IP', parser: p.detector(DETECTOR_ACTIONS), default: '10/5m:block_ip', doc: 'More than N failed logins from one IP within the window. Responses: block_ip, lock_account, notify.' }),
+  detectBruteForceUser: v({ env: 'DETECT_BRUTE_FORCE_USER', parser: p.detector(DETECTOR_ACTIONS), default: '5/1h:notify', doc: 'More than N failed logins against one account within the window (the lockout itself is `ACCOUNT_LOCKOUT_*`).' }),
+  detectFailureSpike: v({ env: 'DETECT_FAILURE_SPIKE', parser: p.detector(DETECTOR_ACTIONS), default: '100/1h:notify', doc: 'More than N failed logins in total within the window.' }),
+  detectCredentialStuffing: v({ env: 'DETECT_CREDENTIAL_STUFFING', parser: p.detector(DETECTOR_ACTIONS), default: '10/10m:block_ip', doc: 'One IP failing against more than N distinct accounts within the window.' }),
+  detectRegistrationBurst: v({ env: 'DETECT_REGISTRATION_BURST', parser: p.detector(DETECTOR_ACTIONS), default: '5/1h:notify', doc: 'More than N registrations from one IP within the window.' }),
+  detectRapidRefresh: v({ env: 'DETECT_RAPID_REFRESH', parser: p.detector(DETECTOR_ACTIONS), default: '20/1m:notify', doc: 'One session (refresh family) refreshing more than N times within the window.' }),
+  detectAuthErrorSpike: v({ env: 'DETECT_AUTH_ERROR_SPIKE', parser: p.detector(DETECTOR_ACTIONS), default: '50/5m:notify', doc: 'More than N 401/403 responses to one IP within the window.' }),
+  securityEventQueueMax: v({ env: 'SECURITY_EVENT_QUEUE_MAX', parser: p.int(100, 10_000_000), default: '100000', doc: 'Security events held in memory while waiting to be written to the `security_events` table (in batches, off the request path). Beyond it events are dropped, counted and logged.' }),
 
   passwordMinLength: v({ env: 'PASSWORD_MIN_LENGTH', parser: p.int(8, 128), default: '12', doc: 'Minimum password length (maximum is 128).' }),
   passwordMinStrength: v({ env: 'PASSWORD_MIN_STRENGTH', parser: p.int(0, 4), default: '3', doc: 'Minimum zxcvbn score (0–4) a new password must reach; rejects common and context-specific passwords.' }),

@@ -6,6 +6,12 @@ export interface FieldError {
   detail: string;
 }
 
+/** The extension members a problem may carry; each is listed in the Problem schema. */
+export interface ProblemExtensions {
+  policy?: string;
+  retry_after?: number;
+}
+
 /** A typed, expected failure. The HTTP edge turns it into problem+json; nothing else picks a status. */
 export class AppError extends Error {
   readonly code: ErrorCode;
@@ -13,11 +19,13 @@ export class AppError extends Error {
   readonly errors: FieldError[] | undefined;
   /** Extra response headers, e.g. Retry-After. */
   readonly headers: Record<string, string> | undefined;
+  /** Extension members of the problem document (RFC 9457 §3.2), e.g. the violated rate-limit policy. */
+  readonly extensions: ProblemExtensions | undefined;
 
   constructor(
     code: ErrorCode,
     detail?: string,
-    options: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+    options: { errors?: FieldError[]; headers?: Record<string, string>; extensions?: ProblemExtensions; cause?: unknown } = {},
   ) {
     super(detail ?? ERROR_CODES[code].title, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
@@ -25,6 +33,7 @@ export class AppError extends Error {
     this.detail = detail ?? ERROR_CODES[code].title;
     this.errors = options.errors;
     this.headers = options.headers;
+    this.extensions = options.extensions;
   }
 
   get status(): number {

@@ -6,6 +6,7 @@
 export const ERROR_CODES = {
   validation_failed: { status: 400, title: 'Request validation failed' },
   malformed_request: { status: 400, title: 'Malformed request' },
+  untrusted_host: { status: 400, title: 'Untrusted host' },
   weak_password: { status: 400, title: 'Password does not meet the policy' },
   invalid_credentials: { status: 401, title: 'Invalid credentials' },
   unauthenticated: { status: 401, title: 'Authentication required' },
@@ -14,6 +15,9 @@ export const ERROR_CODES = {
   invalid_api_key: { status: 401, title: 'Invalid API key' },
   invalid_current_password: { status: 400, title: 'Current password is incorrect' },
   forbidden: { status: 403, title: 'Forbidden' },
+  ip_blocked: { status: 403, title: 'Client address blocked' },
+  registration_closed: { status: 403, title: 'Registration is closed' },
+  emergency_mode: { status: 403, title: 'Emergency mode: administrators only' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   email_taken: { status: 409, title: 'Email already registered' },

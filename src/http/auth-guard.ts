@@ -30,7 +30,12 @@ export function userOf(request: FastifyRequest): UserPrincipal {
   return p;
 }
 
-export function createGuards(deps: { tokens: TokenService; apiKeys: ApiKeyService }): Guards {
+export function createGuards(deps: {
+  tokens: TokenService;
+  apiKeys: ApiKeyService;
+  /** Runs once the caller is known (per-user rate limits). */
+  afterAuthentication?: (request: FastifyRequest, principal: Principal) => Promise<void>;
+}): Guards {
   const challenge = (reply: FastifyReply, error?: string) =>
     reply.header('www-authenticate', error ? `Bearer realm="vigil", error="${error}"` : 'Bearer realm="vigil"');
 
@@ -59,13 +64,16 @@ export function createGuards(deps: { tokens: TokenService; apiKeys: ApiKeyServic
   return {
     async user(request, reply) {
       request.principal = await authenticate(request, reply, false);
+      await deps.afterAuthentication?.(request, request.principal);
     },
     async admin(request, reply) {
       request.principal = await authenticate(request, reply, true);
+      await deps.afterAuthentication?.(request, request.principal);
       if (!isAdmin(request.principal)) throw new AppError('forbidden', 'This needs the admin role or an admin API key');
     },
     async apiKeyOrAdmin(request, reply) {
       request.principal = await authenticate(request, reply, true);
+      await deps.afterAuthentication?.(request, request.principal);
       if (request.principal.kind === 'user' && !isAdmin(request.principal)) throw new AppError('forbidden', 'Introspection needs an API key or the admin role');
     },
   };

@@ -38,7 +38,7 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) {
-      return send(reply, problem(error.code, error.detail, request.id, error.errors ? { errors: error.errors } : {}), error.headers);
+      return send(reply, problem(error.code, error.detail, request.id, { ...error.extensions, ...(error.errors ? { errors: error.errors } : {}) }), error.headers);
     }
     const fe = error as FastifyError;
     if (fe.validation) {

@@ -11,6 +11,8 @@ export interface Problem {
   request_id: string;
   errors?: (FieldError & { in?: string })[];
   error_id?: string;
+  policy?: string;
+  retry_after?: number;
 }
 
 export const ProblemSchema = Type.Object(
@@ -23,6 +25,8 @@ export const ProblemSchema = Type.Object(
     request_id: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ pointer: Type.String(), detail: Type.String(), in: Type.Optional(Type.String()) }))),
     error_id: Type.Optional(Type.String({ description: 'Reference of an internal error in the logs' })),
+    policy: Type.Optional(Type.String({ description: 'The rate-limit policy that was exceeded (429)' })),
+    retry_after: Type.Optional(Type.Integer({ description: 'Seconds until the request may be retried (429)' })),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );

@@ -7,6 +7,8 @@ const Dependency = Type.Object({ status: Type.String() });
 /** `GET /health`: liveness, answered from memory. */
 export const healthRoutes: FastifyPluginAsyncTypebox<{ health: HealthService }> = async (app, { health }) => {
   app.get('/health', {
+    // Probes are never rate limited or blocked.
+    config: { rateLimit: false },
     schema: {
       tags: ['health'],
       summary: 'Liveness: version, environment, uptime and cached dependency status',

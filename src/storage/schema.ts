@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Table shapes as Kysely sees them. Times are epoch milliseconds (BIGINT on PostgreSQL, INTEGER
  * on SQLite), identifiers are text, "flags" are nullable timestamps (revoked_at, disabled_at).
@@ -13,6 +15,8 @@ export interface UsersTable {
   password_changed_at: number;
   last_login_at: number | null;
   disabled_at: number | null;
+  /** Set while the account is locked after repeated failed logins. */
+  locked_until: number | null;
 }
 
 export interface RefreshTokensTable {
@@ -64,10 +68,47 @@ export interface SigningKeysTable {
   expires_at: number | null;
 }
 
+export interface IpBlocksTable {
+  id: string;
+  target: string;
+  reason: string;
+  source: 'auto' | 'manual';
+  /** 1 for a first block; repeat offenders get longer ones. */
+  offence: number;
+  created_at: number;
+  expires_at: number | null;
+  lifted_at: number | null;
+  created_by: string | null;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+/** The security event log (security-monitoring/event-store.ts writes it in batches). */
+export interface SecurityEventsTable {
+  /** Assigned by the database, increasing in insert order. */
+  id: Generated<number>;
+  time: number;
+  type: string;
+  severity: string;
+  ip: string | null;
+  user_id: string | null;
+  request_id: string | null;
+  /** The event's typed details as JSON text. */
+  details: string;
+}
+
 export interface DB {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   token_blacklist: TokenBlacklistTable;
   api_keys: ApiKeysTable;
   signing_keys: SigningKeysTable;
+  security_events: SecurityEventsTable;
+  ip_blocks: IpBlocksTable;
+  settings: SettingsTable;
 }

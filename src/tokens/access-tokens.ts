@@ -32,7 +32,8 @@ export type AccessTokenFailure =
 export type AccessTokenCheck = { ok: true; claims: AccessClaims } | { ok: false; reason: AccessTokenFailure };
 
 export interface AccessTokenCodec {
-  sign(input: { sub: string; sid: string; roles: string[] }): Promise<{ token: string; claims: AccessClaims }>;
+  /** Signs an access token; `ttlMs` shortens it (emergency mode), default JWT_ACCESS_TTL. */
+  sign(input: { sub: string; sid: string; roles: string[]; ttlMs?: number }): Promise<{ token: string; claims: AccessClaims }>;
   verify(token: string): Promise<AccessTokenCheck>;
 }
 
@@ -63,7 +64,7 @@ export function createAccessTokenCodec(deps: {
   };
 
   return {
-    async sign({ sub, sid, roles }) {
+    async sign({ sub, sid, roles, ttlMs = deps.ttlMs }) {
       const nowMs = clock.now();
       const claims: AccessClaims = {
         iss: issuer,
@@ -71,7 +72,7 @@ export function createAccessTokenCodec(deps: {
         sub,
         jti: newId(),
         iat: epochSeconds(nowMs),
-        exp: epochSeconds(nowMs + deps.ttlMs),
+        exp: epochSeconds(nowMs + ttlMs),
         sid,
         roles,
       };

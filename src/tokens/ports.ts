@@ -16,6 +16,8 @@ export interface RefreshTokenRepository {
   revokeFamily(familyId: string, now: number, reason: string): Promise<number>;
   /** Revokes every live family of a user but `exceptFamilyId`; returns the revoked family ids. */
   revokeUserFamilies(userId: string, now: number, reason: string, exceptFamilyId?: string): Promise<string[]>;
+  /** Revokes every live family but `exceptFamilyId` (emergency mode); returns the revoked family ids. */
+  revokeAll(now: number, reason: string, exceptFamilyId?: string): Promise<string[]>;
   /** Families revoked at or after `since`, with the latest revocation time of each. */
   familiesRevokedSince(since: number): Promise<{ family_id: string; revoked_at: number }[]>;
   /** Whether a family still has a live token (used by introspection of access tokens). */

@@ -1,9 +1,11 @@
 import type { Config } from '../config/index.js';
+import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../shared/clock.js';
 import type { AccessClaims, AccessTokenCheck, AccessTokenCodec } from './access-tokens.js';
 import type { BlacklistRepository, BlacklistStats, RefreshTokenRepository } from './ports.js';
 import type { RefreshTokens } from './refresh-tokens.js';
 import type { RevocationList } from './revocation.js';
+import { createRevocationSync, type RevocationBus } from './revocation-sync.js';
 import type { PublicKeyInfo, SigningKeyStore } from './signing-keys.js';
 
 export interface IssuedTokens {
@@ -20,13 +22,15 @@ export interface IssuedTokens {
 export interface TokenService {
   init(): Promise<void>;
   close(): void;
-  issueAccess(user: { id: string; role: string }, sid: string): Promise<{ token: string; claims: AccessClaims }>;
+  issueAccess(user: { id: string; role: string }, sid: string, ttlMs?: number): Promise<{ token: string; claims: AccessClaims }>;
   /** Verifies signature and claims, then the revocation list. No I/O unless the kid is unknown. */
   verifyAccess(token: string): Promise<AccessTokenCheck>;
   revokeAccessToken(claims: Pick<AccessClaims, 'jti' | 'sub' | 'exp'>, reason: string): Promise<void>;
   revokeSession(sid: string, reason: string): Promise<void>;
   /** Revokes every session of a user (but `exceptSid`); returns how many. */
   revokeUserSessions(userId: string, reason: string, exceptSid?: string): Promise<number>;
+  /** Revokes every session but `exceptSid` (emergency mode); returns how many. */
+  revokeAllSessions(reason: string, exceptSid?: string): Promise<number>;
   isSessionRevoked(sid: string): Promise<boolean>;
   jwks(): { keys: object[] };
   rotateKeys(): Promise<PublicKeyInfo>;
@@ -47,12 +51,25 @@ export function createTokenService(deps: {
   blacklist: BlacklistRepository;
   refreshTokens: RefreshTokenRepository;
   refresh: RefreshTokens;
+  /** Carries revocations to the other instances (the shared store's pub/sub); absent: this instance only. */
+  bus?: RevocationBus;
+  logger?: Pick<Logger, 'debug' | 'warn'>;
 }): TokenService {
   const { clock, codec, revocations, keys } = deps;
   const ttl = deps.config.accessTtlMs;
   let timer: NodeJS.Timeout | undefined;
   // A session revoked now can still have access tokens issued up to now: keep it for one TTL.
   const sessionHorizon = () => clock.now() + ttl + 1000;
+  /** The durable revocations (the database) into the in-memory list; idempotent. */
+  const loadRevocations = async () => {
+    const now = clock.now();
+    for (const e of await deps.blacklist.listActive(now)) revocations.revokeToken(e.jti, e.expires_at);
+    for (const f of await deps.refreshTokens.familiesRevokedSince(now - ttl - 1000)) {
+      revocations.revokeSession(f.family_id, f.revoked_at + ttl + 1000);
+    }
+  };
+  // After a shared-store outage, messages may have been missed: the database has them all.
+  const sync = deps.bus && createRevocationSync({ bus: deps.bus, revocations, logger: deps.logger, resync: loadRevocations });
 
   return {
     accessTtlSeconds: Math.floor(ttl / 1000),
@@ -60,11 +77,9 @@ export function createTokenService(deps: {
 
     async init() {
       await keys?.init();
-      const now = clock.now();
-      for (const e of await deps.blacklist.listActive(now)) revocations.revokeToken(e.jti, e.expires_at);
-      for (const f of await deps.refreshTokens.familiesRevokedSince(now - ttl - 1000)) {
-        revocations.revokeSession(f.family_id, f.revoked_at + ttl + 1000);
-      }
+      // Subscribe first, so nothing revoked between the load and the subscription is missed.
+      await sync?.start();
+      await loadRevocations();
       timer = setInterval(() => {
         revocations.prune(clock.now());
         keys?.reload().catch(() => undefined);
@@ -73,9 +88,10 @@ export function createTokenService(deps: {
     },
     close() {
       if (timer) clearInterval(timer);
+      void sync?.stop();
     },
 
-    issueAccess: (user, sid) => codec.sign({ sub: user.id, sid, roles: [user.role] }),
+    issueAccess: (user, sid, ttlMs) => codec.sign({ sub: user.id, sid, roles: [user.role], ...(ttlMs === undefined ? {} : { ttlMs }) }),
 
     async verifyAccess(token) {
       const check = await codec.verify(token);
@@ -87,15 +103,26 @@ export function createTokenService(deps: {
       const expiresAt = claims.exp * 1000;
       revocations.revokeToken(claims.jti, expiresAt);
       await deps.blacklist.add({ jti: claims.jti, user_id: claims.sub, expires_at: expiresAt, reason, created_at: clock.now() });
+      await sync?.publishToken(claims.jti, expiresAt);
     },
     async revokeSession(sid, reason) {
-      revocations.revokeSession(sid, sessionHorizon());
+      const until = sessionHorizon();
+      revocations.revokeSession(sid, until);
       await deps.refreshTokens.revokeFamily(sid, clock.now(), reason);
+      await sync?.publishSessions([sid], until);
     },
     async revokeUserSessions(userId, reason, exceptSid) {
       const families = await deps.refreshTokens.revokeUserFamilies(userId, clock.now(), reason, exceptSid);
       const until = sessionHorizon();
       for (const sid of families) revocations.revokeSession(sid, until);
+      await sync?.publishSessions(families, until);
+      return families.length;
+    },
+    async revokeAllSessions(reason, exceptSid) {
+      const families = await deps.refreshTokens.revokeAll(clock.now(), reason, exceptSid);
+      const until = sessionHorizon();
+      for (const sid of families) revocations.revokeSession(sid, until);
+      await sync?.publishSessions(families, until);
       return families.length;
     },
     isSessionRevoked: (sid) => deps.refreshTokens.isFamilyRevoked(sid),

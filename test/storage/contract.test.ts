@@ -50,6 +50,7 @@ function user(overrides: Partial<User> = {}): User {
     password_changed_at: T0,
     last_login_at: null,
     disabled_at: null,
+    locked_until: null,
     ...overrides,
   };
 }

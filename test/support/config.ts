@@ -8,7 +8,15 @@ export const TEST_ENV: Env = {
   PASSWORD_HASH_MEMORY_KIB: '1024',
   PASSWORD_HASH_ITERATIONS: '1',
   LOG_LEVEL: 'silent',
+  // Protection relaxed so suites about other things are not throttled or locked out from
+  // 127.0.0.1; the protection suites turn it back on (protectedEnv).
+  RATE_LIMIT_ENABLED: 'false',
+  IP_ALLOWLIST: '127.0.0.1,::1',
+  ACCOUNT_LOCKOUT_THRESHOLD: '1000',
 };
+
+/** The production defaults of protection, for the suites that test it. */
+export const PROTECTED_ENV: Env = { RATE_LIMIT_ENABLED: 'true', IP_ALLOWLIST: '', ACCOUNT_LOCKOUT_THRESHOLD: '5' };
 
 export function testConfig(overrides: Env = {}): Config {
   return loadConfig({ ...TEST_ENV, ...overrides });

@@ -1,10 +1,14 @@
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on any schema
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m001 from './001_initial.js';
+import * as m002 from './002_security_events.js';
+import * as m003 from './003_protection.js';
 
 /** Every migration, in order. Add a file and list it here; names sort as they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001,
+  '002_security_events': m002,
+  '003_protection': m003,
 };
 
 export const MIGRATION_TABLE = 'vigil_migrations';

@@ -39,6 +39,12 @@ export function createRefreshTokenRepository(db: Kysely<DB>): RefreshTokenReposi
       const rows = await query.returning('family_id').execute();
       return [...new Set(rows.map((r) => r.family_id))];
     },
+    async revokeAll(now, reason, exceptFamilyId) {
+      let query = db.updateTable('refresh_tokens').set({ revoked_at: now, revoke_reason: reason }).where('revoked_at', 'is', null).where('expires_at', '>', now);
+      if (exceptFamilyId !== undefined) query = query.where('family_id', '!=', exceptFamilyId);
+      const rows = await query.returning('family_id').execute();
+      return [...new Set(rows.map((r) => r.family_id))];
+    },
     familiesRevokedSince: (since) =>
       db
         .selectFrom('refresh_tokens')

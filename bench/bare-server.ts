@@ -1,0 +1,18 @@
+/**
+ * Baseline server for `npm run bench`: a bare Fastify hello-world route, same Fastify version
+ * as Vigil, logger off. The port (listen on 0) is reported to the parent over IPC.
+ */
+import Fastify from 'fastify';
+
+const app = Fastify({ logger: false });
+app.get('/hello', async () => ({ hello: 'world' }));
+
+const address = await app.listen({ host: '127.0.0.1', port: 0 });
+process.send?.({ type: 'listening', address });
+
+const stop = () => {
+  void app.close().then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.on('disconnect', stop);
