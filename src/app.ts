@@ -66,7 +66,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
         duration_ms: Math.round(reply.elapsedTime * 100) / 100,
         ip: request.ip,
         user_id: p?.kind === 'user' ? p.userId : undefined,
-        api_key: p?.kind === 'api_key' ? p.name : undefined,
+        api_key_name: p?.kind === 'api_key' ? p.name : undefined,
       },
       'request completed',
     );

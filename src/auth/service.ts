@@ -137,14 +137,14 @@ export function createAuthService(deps: {
       const valid = await hasher.verify(user.password_hash, password);
       if (!valid || user.disabled_at !== null) {
         events.emit('LOGIN_FAILED', userCtx, { email, reason: valid ? 'disabled' : 'wrong_password' });
-        if (!valid) await guard.lockout.failed(user, attempt, userCtx);
+        await (valid ? guard.lockout.succeeded(user, userCtx) : guard.lockout.failed(user, userCtx));
         throw invalidCredentials();
       }
+      await guard.lockout.succeeded(user, userCtx);
       if (guard.emergency.enabled() && user.role !== 'admin') {
         events.emit('LOGIN_FAILED', userCtx, { email, reason: 'emergency_mode' });
         throw emergencyRefusal();
       }
-      await guard.lockout.succeeded(user, userCtx);
       if (hasher.needsRehash(user.password_hash)) {
         // Parameters changed since this hash was made: upgrade it now that we know the password.
         hasher

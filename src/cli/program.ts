@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { registerApiKey } from './apikey.js';
 import { registerConfig } from './config.js';
 import { CliError, EXIT, loadCliConfig, safeMessage, toCliError, type CliIo, type GlobalOptions } from './context.js';
+import { registerEvents } from './events.js';
 import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
 import { registerUser } from './user.js';
@@ -57,6 +58,7 @@ export function buildProgram(io: CliIo): Command {
   registerUser(program, io);
   registerApiKey(program, io);
   registerKeys(program, io);
+  registerEvents(program, io);
   return program;
 }
 

@@ -6,21 +6,28 @@ import type { AccountLockRepository, LockedAccount } from './ports.js';
 
 type Account = { id: string; email: string; locked_until: number | null };
 
-export type Attempt = { ok: true; count: number } | { ok: false };
+export type Attempt = { ok: true } | { ok: false };
+
+const IN_FLIGHT_TTL_MS = 30_000;
+const WAIT_STEP_MS = 25;
+const MAX_WAIT_MS = 3_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Account lockout: ACCOUNT_LOCKOUT_THRESHOLD failures within the window lock the account for
- * ACCOUNT_LOCKOUT_DURATION. Each attempt takes a ticket from an atomic counter *before* the
- * password is checked, so any number of parallel guesses gets at most `threshold` checks.
- * A success returns its ticket (the counter is cleared). The lock itself is on the user row,
- * which every instance reads on each login.
+ * ACCOUNT_LOCKOUT_DURATION. Two atomic counters make it race-free: failures, and attempts in
+ * flight. An attempt may check the password only while failures + attempts in flight stay within
+ * the threshold, so any number of parallel guesses gets at most `threshold` checks; an attempt
+ * that finds the budget taken by others in flight waits for them (a burst of correct logins all
+ * get through once the first succeed). The lock itself is on the user row, which every instance
+ * reads on each login.
  */
 export interface LockoutService {
   /** Call before verifying a password; `ok: false` means locked (answer as a wrong password). */
   begin(account: Account): Promise<Attempt>;
-  /** A wrong password on a ticket from `begin`. */
-  failed(account: Account, attempt: { count: number }, ctx: EventContext): Promise<void>;
-  /** A correct password: clears the failures; ends an expired lock. */
+  /** A wrong password after a successful `begin`. */
+  failed(account: Account, ctx: EventContext): Promise<void>;
+  /** A correct password after a successful `begin`: clears the failures; ends an expired lock. */
   succeeded(account: Account, ctx: EventContext): Promise<void>;
   /** Locks an account now (a detector's response). */
   lock(account: { id: string; email: string }, reason: string, ctx: EventContext): Promise<void>;
@@ -38,35 +45,44 @@ export function createLockoutService(deps: {
   config: Config['protection']['lockout'];
 }): LockoutService {
   const { kv, repo, clock, events, config } = deps;
-  const key = (userId: string) => `lockout:${userId}`;
+  const failures = (userId: string) => `lockout:failures:${userId}`;
+  const inFlight = (userId: string) => `lockout:inflight:${userId}`;
+  const release = (userId: string) => kv.increment(inFlight(userId), IN_FLIGHT_TTL_MS, -1);
 
-  async function lock(account: { id: string; email: string }, failures: number, ctx: EventContext): Promise<void> {
+  async function lock(account: { id: string; email: string }, count: number, ctx: EventContext): Promise<void> {
     const until = clock.now() + config.durationMs;
+    // The failure count now lives exactly as long as the lock: attempts that raced the lock still
+    // see the budget spent, and once the lock ends the account starts afresh.
+    await kv.set(failures(account.id), String(Math.max(count, config.threshold)), config.durationMs);
     await repo.lock(account.id, until);
-    events.emit('ACCOUNT_LOCKED', { ...ctx, user_id: account.id }, { email: account.email, failures, until });
+    events.emit('ACCOUNT_LOCKED', { ...ctx, user_id: account.id }, { email: account.email, failures: count, until });
   }
 
   return {
     async begin(account) {
-      const now = clock.now();
-      if (account.locked_until !== null && account.locked_until > now) return { ok: false };
-      let { count } = await kv.increment(key(account.id), config.windowMs);
-      if (count > config.threshold && account.locked_until !== null) {
-        // The failures that caused a lock that has now expired: start afresh.
-        await kv.delete(key(account.id));
-        ({ count } = await kv.increment(key(account.id), config.windowMs));
+      if (account.locked_until !== null && account.locked_until > clock.now()) return { ok: false };
+      for (let waited = 0; ; waited += WAIT_STEP_MS) {
+        const { count: flying } = await kv.increment(inFlight(account.id), IN_FLIGHT_TTL_MS);
+        const failed = Number((await kv.get(failures(account.id))) ?? 0);
+        if (failed + flying <= config.threshold) return { ok: true };
+        await release(account.id);
+        // Over budget because of failures: locked. Because of others in flight: wait for them.
+        if (failed >= config.threshold || waited >= MAX_WAIT_MS) return { ok: false };
+        await sleep(WAIT_STEP_MS);
       }
-      return count > config.threshold ? { ok: false } : { ok: true, count };
     },
 
-    async failed(account, attempt, ctx) {
-      if (attempt.count >= config.threshold) await lock(account, attempt.count, ctx);
+    async failed(account, ctx) {
+      const { count } = await kv.increment(failures(account.id), config.windowMs);
+      await release(account.id);
+      if (count === config.threshold) await lock(account, count, ctx);
     },
 
     lock: (account, _reason, ctx) => lock(account, config.threshold, ctx),
 
     async succeeded(account, ctx) {
-      await kv.delete(key(account.id));
+      await kv.delete(failures(account.id));
+      await release(account.id);
       if (account.locked_until === null) return;
       await repo.unlock(account.id);
       events.emit('ACCOUNT_UNLOCKED', { ...ctx, user_id: account.id }, { email: account.email, source: 'login' });
@@ -77,7 +93,7 @@ export function createLockoutService(deps: {
     },
 
     async unlock(account, ctx, actor) {
-      await kv.delete(key(account.id));
+      await kv.delete(failures(account.id));
       const was = await repo.unlock(account.id);
       if (was) {
         events.emit('ACCOUNT_UNLOCKED', { ...ctx, user_id: account.id }, { email: account.email, source: 'manual' });

@@ -4,8 +4,7 @@ import { AppError } from '../errors/index.js';
 import type { Guards } from '../http/auth-guard.js';
 import { errorResponses } from '../http/openapi.js';
 import { SECURITY_EVENT_TYPES, type SecurityEventType } from './events.js';
-import type { StoredSecurityEvent } from './ports.js';
-import type { SecurityEventLog } from './service.js';
+import { eventView, parseEventTypes, type SecurityEventLog } from './service.js';
 
 const TIME_DOC = 'ISO 8601 date-time with a zone (`2026-01-01T00:00:00Z`, `2026-01-01T02:00:00.5+02:00`) or epoch milliseconds (`1767225600000`)';
 
@@ -38,25 +37,13 @@ const Page = Type.Object({
   next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next (older) page; null on the last page' }),
 });
 
-const eventView = (e: StoredSecurityEvent) => ({
-  id: e.id,
-  time: new Date(e.time).toISOString(),
-  type: e.type,
-  severity: e.severity,
-  ip: e.ip,
-  user_id: e.user_id,
-  request_id: e.request_id,
-  details: e.details,
-});
-
 const invalid = (field: string, detail: string) => new AppError('validation_failed', `/${field} ${detail}`, { errors: [{ pointer: `/${field}`, detail }] });
 
-const KNOWN = new Set<string>(SECURITY_EVENT_TYPES);
 function parseTypes(raw: string): SecurityEventType[] {
-  const types = raw.split(',').map((t) => t.trim()).filter(Boolean);
-  const unknown = types.filter((t) => !KNOWN.has(t));
-  if (types.length === 0 || unknown.length > 0) throw invalid('type', `must be one or more of ${SECURITY_EVENT_TYPES.join(', ')}${unknown.length > 0 ? `; unknown: ${unknown.slice(0, 5).join(', ')}` : ''}`);
-  return [...new Set(types)] as SecurityEventType[];
+  const parsed = parseEventTypes(raw);
+  if (parsed.ok) return parsed.types;
+  const unknown = parsed.unknown.length > 0 ? `; unknown: ${parsed.unknown.slice(0, 5).join(', ')}` : '';
+  throw invalid('type', `must be one or more of ${SECURITY_EVENT_TYPES.join(', ')}${unknown}`);
 }
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/i;

@@ -1,4 +1,4 @@
-import type { SecurityEventType } from './events.js';
+import { SECURITY_EVENT_TYPES, type SecurityEventType } from './events.js';
 import type { SecurityEventStore } from './event-store.js';
 import type { SecurityEventFilter, SecurityEventPosition, SecurityEventRepository, StoredSecurityEvent } from './ports.js';
 
@@ -13,6 +13,21 @@ export interface SecurityEventLog {
   after(afterId: number, filter: { types?: readonly SecurityEventType[] | undefined; limit: number }): Promise<StoredSecurityEvent[]>;
   /** The highest id stored so far (0 when the log is empty). */
   latestId(): Promise<number>;
+}
+
+const KNOWN_TYPES = new Set<string>(SECURITY_EVENT_TYPES);
+
+/** `LOGIN_FAILED, ACCOUNT_LOCKED` → the types (deduplicated), or the names that are not event types. */
+export function parseEventTypes(raw: string): { ok: true; types: SecurityEventType[] } | { ok: false; unknown: string[] } {
+  const names = raw.split(',').map((t) => t.trim()).filter(Boolean);
+  const unknown = names.filter((t) => !KNOWN_TYPES.has(t));
+  if (names.length === 0 || unknown.length > 0) return { ok: false, unknown };
+  return { ok: true, types: [...new Set(names)] as SecurityEventType[] };
+}
+
+/** How the admin API and the CLI show a stored event: times in ISO 8601. */
+export function eventView(e: StoredSecurityEvent) {
+  return { id: e.id, time: new Date(e.time).toISOString(), type: e.type, severity: e.severity, ip: e.ip, user_id: e.user_id, request_id: e.request_id, details: e.details };
 }
 
 const CURSOR = /^v1\.(\d{1,16})\.(\d{1,16})$/;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ interface Server {
 function start(env: Record<string, string>, cwd = mkdtempSync(join(tmpdir(), 'vigil-serve-'))): Promise<Server> {
   const child = spawn(process.execPath, ['--import', TSX, MAIN], {
     cwd,
-    env: { PATH: process.env.PATH, API_PORT: '0', LOG_LEVEL: 'info', PASSWORD_HASH_MEMORY_KIB: '19456', ...env },
+    env: { PATH: process.env.PATH, API_PORT: '0', LOG_LEVEL: 'info', PASSWORD_HASH_MEMORY_KIB: '19456', RATE_LIMIT_ROUTES: 'login=100/1m', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -66,6 +67,27 @@ describe('vigil serve', () => {
     expect(code, server.output().slice(-3000)).toBe(0);
     expect(server.output()).toContain('shutdown complete');
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+  });
+
+  it('during the drain the in-flight request finishes with Connection: close and nothing behind it is started', async () => {
+    server = await start({ PASSWORD_HASH_ITERATIONS: '24' });
+    const { hostname, port } = new URL(server.url);
+    const body = JSON.stringify({ email: 'pipe@example.com', password: STRONG_PASSWORD });
+    const socket = connect(Number(port), hostname);
+    let raw = '';
+    socket.on('data', (c: Buffer) => (raw += c.toString()));
+    const ended = new Promise((resolve) => socket.on('close', resolve));
+    socket.write(
+      `POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+        'GET /api/v1/auth/security-info HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    server.child.kill('SIGTERM');
+    await ended;
+    expect(raw).toMatch(/^HTTP\/1\.1 201/);
+    expect(raw.toLowerCase()).toContain('connection: close');
+    expect(raw.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(await server.exited).toBe(0);
   });
 
   it('refuses to start in production with unsafe settings, naming each', async () => {

@@ -68,6 +68,13 @@ describe('account lockout', () => {
     expect((await login(STRONG_PASSWORD)).statusCode).toBe(401);
   });
 
+  it('a burst of correct logins larger than the threshold all succeed', async () => {
+    await setup(manualClock());
+    const results = await Promise.all(Array.from({ length: 12 }, () => login(STRONG_PASSWORD)));
+    expect(results.map((r) => r.statusCode)).toEqual(Array(12).fill(200));
+    expect(t!.events.some((e) => e.type === 'ACCOUNT_LOCKED')).toBe(false);
+  });
+
   it('the right password from a new address after the lock expires is reported', async () => {
     const clock = manualClock();
     await setup(clock);

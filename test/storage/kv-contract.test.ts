@@ -72,7 +72,9 @@ const backends: Backend[] = [
         kv,
         other,
         slackMs: 50,
-        advance: sleep,
+        advance: async (ms) => {
+          await sleep(ms);
+        },
         async close() {
           await Promise.all([kv.close(), other.close()]);
           await deleteByPrefix(keyPrefix);

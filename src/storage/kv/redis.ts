@@ -133,14 +133,45 @@ export async function createRedisKv(options: RedisKvOptions): Promise<RedisKv> {
     }
   };
 
-  client.on('ready', () => setStatus('up'));
-  client.on('close', () => setStatus('degraded'));
+  // `up` needs both connections: without the subscriber, other instances' publishes are missed.
+  let commandUp = false;
+  let subscriberUp = false;
+  let subscriberGeneration = 0;
+  const recompute = () => setStatus(commandUp && subscriberUp ? 'up' : 'degraded');
+  client.on('ready', () => {
+    commandUp = true;
+    recompute();
+  });
+  client.on('close', () => {
+    commandUp = false;
+    recompute();
+  });
   client.on('error', (err: Error) => {
     lastError = err;
     log.debug({ err, redis: where }, 'Redis connection error');
   });
-  subscriber.on('error', (err: Error) => log.debug({ err, redis: where }, 'Redis subscriber connection error'));
-  subscriber.on('ready', () => log.debug({ redis: where }, 'Redis subscriber connected'));
+  subscriber.on('ready', () => {
+    // ioredis has re-sent the SUBSCRIBEs (and queued ones) by now; the PONG comes after their
+    // replies on this connection, so once it is back every subscription is in place again.
+    const generation = ++subscriberGeneration;
+    subscriber.ping().then(
+      () => {
+        if (generation !== subscriberGeneration || subscriber.status !== 'ready') return;
+        subscriberUp = true;
+        recompute();
+      },
+      () => undefined,
+    );
+  });
+  subscriber.on('close', () => {
+    subscriberGeneration++;
+    subscriberUp = false;
+    recompute();
+  });
+  subscriber.on('error', (err: Error) => {
+    lastError = err;
+    log.debug({ err, redis: where }, 'Redis subscriber connection error');
+  });
   subscriber.on('message', (channel: string, message: string) => {
     if (channel.startsWith(prefix)) void fallback.publish(channel.slice(prefix.length), message);
   });
@@ -162,6 +193,8 @@ export async function createRedisKv(options: RedisKvOptions): Promise<RedisKv> {
         // Connected but not answering (overloaded, paused): renew the connection; until it is
         // ready again every operation is answered locally without waiting.
         lastError = err;
+        commandUp = false;
+        recompute();
         client.disconnect(true);
       }
       return onLocal();
@@ -175,7 +208,7 @@ export async function createRedisKv(options: RedisKvOptions): Promise<RedisKv> {
     kind: 'redis',
     client,
 
-    increment(key, ttlMs, by = 1) {
+    async increment(key, ttlMs, by = 1) {
       checkIncrement(ttlMs, by);
       return run(
         'increment',
@@ -194,7 +227,7 @@ export async function createRedisKv(options: RedisKvOptions): Promise<RedisKv> {
         () => fallback.get(key),
       ),
 
-    set(key, value, ttlMs) {
+    async set(key, value, ttlMs) {
       if (ttlMs !== undefined) checkTtl(ttlMs);
       return run(
         'set',
@@ -215,7 +248,7 @@ export async function createRedisKv(options: RedisKvOptions): Promise<RedisKv> {
         () => fallback.delete(key),
       ),
 
-    addToSet(key, member, ttlMs) {
+    async addToSet(key, member, ttlMs) {
       checkTtl(ttlMs);
       return run(
         'addToSet',
@@ -288,7 +321,9 @@ export async function createRedisKv(options: RedisKvOptions): Promise<RedisKv> {
     options.startupTimeoutMs ?? 3000,
   );
   started = true;
-  status = client.status === 'ready' ? 'up' : 'degraded';
+  commandUp = client.status === 'ready';
+  subscriberUp = subscriber.status === 'ready';
+  status = commandUp && subscriberUp ? 'up' : 'degraded';
   if (status === 'up') log.info({ redis: where }, 'connected to Redis');
   else log.warn({ redis: where, err: lastError }, 'Redis unreachable at start: counters and pub/sub fall back to this instance until it answers');
   return kv;
