@@ -138,7 +138,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     const guard = { lockout: protection.lockout, emergency: { enabled: protection.emergency.enabled, accessTtlMs: config.protection.emergency.accessTtlMs } };
     const auth = createAuthService({ users: repos.users, hasher, policy, tokens, events, clock, refreshTtlMs: jwt.refreshTtlMs, algorithm: jwt.algorithm, onError, guard });
     const apiKeys = createApiKeyService({ repo: repos.apiKeys, clock, events, staticKeys: config.apiKeys, onError });
-    const health = createHealthService({ config, database, clock });
+    const health = createHealthService({ config, database, clock, features: () => ({ emergency_mode: protection.emergency.enabled() }) });
     await health.start();
 
     return {

@@ -19,6 +19,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ health: HealthService }> 
           environment: Type.String(),
           uptime: Type.Integer({ description: 'Seconds since start' }),
           services: Type.Object({ database: Dependency }),
+          features: Type.Record(Type.String(), Type.Boolean(), { description: 'rate_limiting, security_headers, request_id_tracking, emergency_mode' }),
         }),
       },
     },

@@ -11,6 +11,8 @@ export interface HealthSnapshot {
   environment: string;
   uptime: number;
   services: { database: { status: DependencyStatus } };
+  /** What is switched on (seed 000's shape); emergency_mode changes at run time. */
+  features: Record<string, boolean>;
 }
 
 /**
@@ -25,7 +27,15 @@ export interface HealthService {
   probeDatabase(timeoutMs?: number): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
 }
 
-export function createHealthService(deps: { config: Config; database: Database; clock: Clock; intervalMs?: number; startedAt?: number }): HealthService {
+export function createHealthService(deps: {
+  config: Config;
+  database: Database;
+  clock: Clock;
+  /** Run-time feature flags (emergency mode), merged over the configured ones. */
+  features?: () => Record<string, boolean>;
+  intervalMs?: number;
+  startedAt?: number;
+}): HealthService {
   const { config, database, clock } = deps;
   const startedAt = deps.startedAt ?? clock.now();
   let dbStatus: DependencyStatus = 'unknown';
@@ -68,6 +78,12 @@ export function createHealthService(deps: { config: Config; database: Database; 
       environment: config.environment,
       uptime: Math.floor((clock.now() - startedAt) / 1000),
       services: { database: { status: dbStatus } },
+      features: {
+        rate_limiting: config.protection.rateLimits.enabled,
+        security_headers: true,
+        request_id_tracking: true,
+        ...deps.features?.(),
+      },
     }),
     probeDatabase,
   };

@@ -44,6 +44,7 @@ describe('emergency auth mode', () => {
     const adminLogin = (await post('/api/v1/auth/login', { email: 'boss@example.com', password: STRONG_PASSWORD })).json();
     expect(adminLogin.expires_in).toBe(300);
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/security-info' })).json().emergency_mode).toBe(true);
+    expect((await t.app.inject({ method: 'GET', url: '/health' })).json().features).toMatchObject({ emergency_mode: true, rate_limiting: true });
     expect(t.events.filter((e) => e.type === 'EMERGENCY_MODE_CHANGED').map((e) => e.details)).toEqual([{ enabled: true, source: 'admin_api', sessions_revoked: 1 }]);
 
     const off = await t.app.inject({ method: 'PUT', url: '/api/v1/admin/emergency', headers: auth, payload: { enabled: false } });
