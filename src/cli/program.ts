@@ -6,6 +6,7 @@ import { CliError, EXIT, loadCliConfig, safeMessage, toCliError, type CliIo, typ
 import { registerEvents } from './events.js';
 import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
+import { registerEmergency, registerIp } from './protection.js';
 import { registerUser } from './user.js';
 
 export { EXIT, type CliIo } from './context.js';
@@ -59,6 +60,8 @@ export function buildProgram(io: CliIo): Command {
   registerApiKey(program, io);
   registerKeys(program, io);
   registerEvents(program, io);
+  registerIp(program, io);
+  registerEmergency(program, io);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import { registerUnlock } from './protection.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { normaliseEmail } from '../auth/service.js';
 import { userView } from '../auth/views.js';
@@ -33,6 +34,7 @@ function parseName(raw: string): string {
 /** `vigil user create-admin`: the supported way to create the first administrator. */
 export function registerUser(program: Command, io: CliIo): void {
   const user = program.command('user').description('Manage user accounts');
+  registerUnlock(user, io);
 
   user
     .command('create-admin')
