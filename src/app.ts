@@ -32,6 +32,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     trustProxy: config.http.trustProxy as boolean | string | string[],
     bodyLimit: config.http.maxRequestSize,
     requestTimeout: config.http.requestTimeoutMs,
+    // Node 20 checks requestTimeout only every 30 s (and not at all for a stalled body); a socket
+    // idle for as long is closed, so a client that stops sending cannot hold a connection.
+    connectionTimeout: config.http.requestTimeoutMs,
     return503OnClosing: true,
     frameworkErrors: withSecurityHeaders(config, frameworkErrorHandler),
   }).withTypeProvider<TypeBoxTypeProvider>();

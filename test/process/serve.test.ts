@@ -90,6 +90,18 @@ describe('vigil serve', () => {
     expect(await server.exited).toBe(0);
   });
 
+  it('REQUEST_TIMEOUT_SECONDS closes a client that stalls halfway through its body', async () => {
+    server = await start({ REQUEST_TIMEOUT_SECONDS: '1' });
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    const begin = Date.now();
+    socket.write('POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":');
+    await new Promise((resolve) => socket.on('close', resolve));
+    const waited = Date.now() - begin;
+    expect(waited).toBeGreaterThanOrEqual(900);
+    expect(waited).toBeLessThan(5000);
+  });
+
   it('refuses to start in production with unsafe settings, naming each', async () => {
     const child = spawn(process.execPath, ['--import', TSX, MAIN], {
       cwd: mkdtempSync(join(tmpdir(), 'vigil-prod-')),
