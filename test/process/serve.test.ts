@@ -49,7 +49,7 @@ describe('vigil serve', () => {
   it('creates ./data/vigil.db with mode 0600, serves HTTP, and drains in-flight requests on SIGTERM', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'vigil-serve-'));
     // A slow hash keeps the logins in flight long enough for SIGTERM to land in the middle of them.
-    server = await start({ PASSWORD_HASH_ITERATIONS: '24' }, cwd);
+    server = await start({ PASSWORD_HASH_ITERATIONS: '64' }, cwd);
     expect(statSync(join(cwd, 'data/vigil.db')).mode & 0o777).toBe(0o600);
     const health = await fetch(`${server.url}/health`);
     expect(health.status).toBe(200);
@@ -60,7 +60,7 @@ describe('vigil serve', () => {
     expect((await fetch(`${server.url}/api/v1/auth/register`, { method: 'POST', headers, body })).status).toBe(201);
     // Several logins (each a real argon2id verify) in flight when SIGTERM arrives: all complete.
     const inflight = Array.from({ length: 6 }, () => fetch(`${server!.url}/api/v1/auth/login`, { method: 'POST', headers, body }).then((r) => r.status));
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 500));
     server.child.kill('SIGTERM');
     expect(await Promise.all(inflight)).toEqual([200, 200, 200, 200, 200, 200]);
     const code = await server.exited;
@@ -70,19 +70,19 @@ describe('vigil serve', () => {
   });
 
   it('during the drain the in-flight request finishes with Connection: close and nothing behind it is started', async () => {
-    server = await start({ PASSWORD_HASH_ITERATIONS: '24' });
+    server = await start({});
     const { hostname, port } = new URL(server.url);
     const body = JSON.stringify({ email: 'pipe@example.com', password: STRONG_PASSWORD });
     const socket = connect(Number(port), hostname);
     let raw = '';
     socket.on('data', (c: Buffer) => (raw += c.toString()));
     const ended = new Promise((resolve) => socket.on('close', resolve));
-    socket.write(
-      `POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
-        'GET /api/v1/auth/security-info HTTP/1.1\r\nHost: x\r\n\r\n',
-    );
-    await new Promise((r) => setTimeout(r, 150));
+    // The request is in flight (headers read, body still coming) when SIGTERM arrives.
+    socket.write(`POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    await new Promise((r) => setTimeout(r, 500));
     server.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    socket.write(`${body.slice(10)}GET /api/v1/auth/security-info HTTP/1.1\r\nHost: x\r\n\r\n`);
     await ended;
     expect(raw).toMatch(/^HTTP\/1\.1 201/);
     expect(raw.toLowerCase()).toContain('connection: close');
