@@ -1,11 +1,10 @@
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/shared/clock.js';
 import { createMemoryKv } from '../../src/storage/kv/memory.js';
 import type { KeyValueStore } from '../../src/storage/kv/ports.js';
 import { createRedisKv } from '../../src/storage/kv/redis.js';
-import { runRedis, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.js';
+import { deleteRedisKeys, runRedis, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.js';
 
 /**
  * One contract for the key-value port, run against the in-memory store (frozen clock) and real
@@ -30,18 +29,6 @@ interface Backend {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const silent = pino({ level: 'silent' });
-
-async function deleteByPrefix(prefix: string): Promise<void> {
-  const raw = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await raw.connect();
-  let cursor = '0';
-  do {
-    const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    if (keys.length > 0) await raw.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await raw.quit();
-}
 
 const backends: Backend[] = [
   {
@@ -77,7 +64,7 @@ const backends: Backend[] = [
         },
         async close() {
           await Promise.all([kv.close(), other.close()]);
-          await deleteByPrefix(keyPrefix);
+          await deleteRedisKeys(keyPrefix);
         },
       };
     },
@@ -323,7 +310,7 @@ for (const backend of backends) {
 
 describe.skipIf(!runRedis)('Redis adapter specifics', () => {
   const keyPrefix = uniqueRedisPrefix('specifics');
-  afterAll(() => deleteByPrefix(keyPrefix));
+  afterAll(() => deleteRedisKeys(keyPrefix));
 
   it('prefixes keys and channels, and exposes its command connection for rate-limiter-flexible', async () => {
     const kv = await createRedisKv({ url: TEST_REDIS_URL, keyPrefix, logger: silent });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, Socket } from 'node:net';
+import { Redis } from 'ioredis';
 import { SERVICES_REQUIRED } from './postgres.js';
 
 /** The Redis the tests use; CI and the dev machines run one on the default port. */
@@ -32,6 +33,22 @@ export const runRedis = SERVICES_REQUIRED || (await redisReachable());
 
 /** A key prefix no other run uses, so suites can share one Redis and clean up after themselves. */
 export const uniqueRedisPrefix = (label = 'test') => `vigil-test:${label}:${randomBytes(4).toString('hex')}:`;
+
+/** Deletes every key under `prefix` (a suite's uniqueRedisPrefix) from the test Redis. */
+export async function deleteRedisKeys(prefix: string, url = TEST_REDIS_URL): Promise<void> {
+  const raw = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await raw.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await raw.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    await raw.quit();
+  }
+}
 
 /** A TCP port free on 127.0.0.1 right now. */
 export async function freePort(): Promise<number> {

@@ -62,7 +62,8 @@ const isReplyError = (err: unknown) => err instanceof Error && err.name === 'Rep
 /**
  * Shared state on Redis, for many instances. Two connections: one for commands (it fails fast
  * instead of queueing while Redis is away) and one for subscriptions (ioredis resubscribes it on
- * reconnect).
+ * reconnect). `up` means both are connected: without the subscriber, revocations and blocks
+ * published by other instances would be missed.
  *
  * When Redis does not answer, nothing throws: every operation is answered by an in-process store
  * (counters per instance, publishes reach this instance only), `status()` is `degraded`, and the
@@ -122,6 +123,7 @@ export async function createRedisKv(options: RedisKvOptions): Promise<RedisKv> {
       // State written locally during the outage is per-instance and stale now.
       fallback.clear();
       loggedReplyErrors.clear();
+      lastError = undefined;
       log.info({ redis: where }, 'Redis reachable again: shared state is back on Redis');
     }
     for (const listener of listeners) {
@@ -261,8 +263,10 @@ export async function createRedisKv(options: RedisKvOptions): Promise<RedisKv> {
       run(
         'publish',
         async () => {
-          // Comes back to this instance through the subscriber connection, like to every other.
+          // Comes back to this instance through the subscriber connection, like to every other;
+          // while that connection is down, delivered here directly.
           await client.publish(prefix + channel, message);
+          if (!subscriberUp) await fallback.publish(channel, message);
         },
         () => fallback.publish(channel, message),
       ),
@@ -293,7 +297,9 @@ export async function createRedisKv(options: RedisKvOptions): Promise<RedisKv> {
         const current = redisSubscriptions.get(channel);
         if (current && --current.count === 0) {
           redisSubscriptions.delete(channel);
-          await subscriber.unsubscribe(prefix + channel).catch((err: unknown) => log.debug({ err, channel }, 'Redis UNSUBSCRIBE failed'));
+          const pending = subscriber.unsubscribe(prefix + channel).catch((err: unknown) => log.debug({ err, channel }, 'Redis UNSUBSCRIBE failed'));
+          // While Redis is away it stays queued (sent on reconnect): never wait for it then.
+          if (subscriber.status === 'ready') await withTimeout(pending, commandTimeoutMs);
         }
       };
     },
