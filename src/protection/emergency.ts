@@ -62,6 +62,10 @@ export function createEmergencyMode(deps: {
     async init() {
       await reload();
       unsubscribe = await kv.subscribe(CHANNEL, () => void reloadQuietly());
+      // Changes published while Redis was away were missed: read them again once it is back.
+      kv.onStatusChange((status) => {
+        if (status === 'up') void reloadQuietly();
+      });
       timer = setInterval(() => void reloadQuietly(), RELOAD_INTERVAL_MS);
       timer.unref();
       if (current.enabled) deps.logger.warn({ source: current.source }, 'EMERGENCY AUTH MODE is on: only admins may sign in');

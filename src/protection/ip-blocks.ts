@@ -91,6 +91,10 @@ export function createIpBlockService(deps: {
     async init() {
       await reload();
       unsubscribe = await kv.subscribe(CHANNEL, () => void reloadQuietly());
+      // Changes published while Redis was away were missed: read them again once it is back.
+      kv.onStatusChange((status) => {
+        if (status === 'up') void reloadQuietly();
+      });
       timer = setInterval(() => void reloadQuietly(), RELOAD_INTERVAL_MS);
       timer.unref();
     },

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OTHER_STRONG_PASSWORD, PROTECTED_ENV, STRONG_PASSWORD } from '../support/config.js';
 import { freshPostgresSchema, runPostgres } from '../support/postgres.js';
-import { ownRedis, runRedis, TEST_REDIS_URL, uniqueRedisPrefix, type OwnRedis } from '../support/redis.js';
+import { deleteRedisKeys, ownRedis, runRedis, TEST_REDIS_URL, uniqueRedisPrefix, type OwnRedis } from '../support/redis.js';
 import { makeTestApp, type TestApp } from '../support/services.js';
 
 /**
@@ -25,10 +25,11 @@ describe.skipIf(!(runRedis && runPostgres))('two instances sharing PostgreSQL an
   let schema: Awaited<ReturnType<typeof freshPostgresSchema>>;
   let a: TestApp;
   let b: TestApp;
+  const prefix = uniqueRedisPrefix('scale');
 
   beforeAll(async () => {
     schema = await freshPostgresSchema();
-    const env = { ...PROTECTED_ENV, DATABASE_URL: schema.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniqueRedisPrefix('scale'), RATE_LIMIT_IP: '6', ADMIN_API_KEY: ADMIN_KEY, RATE_LIMIT_ROUTES: 'login=1000/1m' };
+    const env = { ...PROTECTED_ENV, DATABASE_URL: schema.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_IP: '6', ADMIN_API_KEY: ADMIN_KEY, RATE_LIMIT_ROUTES: 'login=1000/1m' };
     a = await makeTestApp(env);
     b = await makeTestApp(env);
   });
@@ -36,6 +37,7 @@ describe.skipIf(!(runRedis && runPostgres))('two instances sharing PostgreSQL an
     await a?.close();
     await b?.close();
     await schema?.drop();
+    await deleteRedisKeys(prefix);
   });
 
   it('a per-IP limit of N admits N in total across both instances', async () => {
