@@ -3,13 +3,13 @@ import { STRONG_PASSWORD } from '../support/config.js';
 import { freshPostgresSchema, runPostgres } from '../support/postgres.js';
 import { deleteRedisKeys, ownRedis, runRedis, TEST_REDIS_URL, uniqueRedisPrefix, type OwnRedis } from '../support/redis.js';
 import { makeTestApp, type TestApp } from '../support/services.js';
+import { sleep, within } from '../support/wait.js';
 
 /**
  * Two Vigil instances sharing one PostgreSQL schema and one Redis, as a scaled-out deployment
  * runs: a revocation made on one is enforced by the other within a second, without a restart
  * (pub/sub, not the database: instance B only reads the blacklist at start).
  */
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!runPostgres || !runRedis)('revocations across instances (PostgreSQL + Redis)', () => {
   let schema: Awaited<ReturnType<typeof freshPostgresSchema>>;
@@ -26,15 +26,9 @@ describe.skipIf(!runPostgres || !runRedis)('revocations across instances (Postgr
     return res.json() as { access_token: string; refresh_token: string };
   };
 
-  /** How long until `token` is rejected on `t` (polling every 10 ms), or Infinity after `limitMs`. */
-  async function rejectedWithin(t: TestApp, token: string, limitMs = 1000): Promise<number> {
-    const started = Date.now();
-    while (Date.now() - started <= limitMs) {
-      if ((await me(t, token)).statusCode === 401) return Date.now() - started;
-      await sleep(10);
-    }
-    return Infinity;
-  }
+  /** How long until `token` is rejected on `t`, or Infinity after `limitMs`. */
+  const rejectedWithin = (t: TestApp, token: string, limitMs = 1000) =>
+    within(limitMs, async () => (await me(t, token)).statusCode === 401).catch(() => Infinity);
 
   beforeAll(async () => {
     schema = await freshPostgresSchema();

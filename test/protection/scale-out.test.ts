@@ -3,21 +3,12 @@ import { OTHER_STRONG_PASSWORD, PROTECTED_ENV, STRONG_PASSWORD } from '../suppor
 import { freshPostgresSchema, runPostgres } from '../support/postgres.js';
 import { deleteRedisKeys, ownRedis, runRedis, TEST_REDIS_URL, uniqueRedisPrefix, type OwnRedis } from '../support/redis.js';
 import { makeTestApp, type TestApp } from '../support/services.js';
+import { within } from '../support/wait.js';
 
 /**
  * Two Vigil instances on one PostgreSQL and one Redis behave as one service: limits are shared,
  * and blocks, revocations and emergency mode made on one are enforced by the other within 1 s.
  */
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - start;
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms`);
-    await sleep(10);
-  }
-}
-
 const ADMIN_KEY = 'admin-key-for-scale-out-tests-0123456789';
 const probe = (t: TestApp, ip: string) => t.app.inject({ method: 'GET', url: '/api/v1/auth/security-info', remoteAddress: ip });
 

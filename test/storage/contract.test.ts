@@ -1,37 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord, User } from '../../src/auth/ports.js';
-import { createRepositories, migrateToLatest, migrationStatus, migrationsCurrent, openDatabase, type Database, type Repositories } from '../../src/storage/index.js';
+import { createRepositories, migrateToLatest, migrationStatus, migrationsCurrent, type Database, type Repositories } from '../../src/storage/index.js';
 import type { RefreshTokenRecord } from '../../src/tokens/ports.js';
-import { freshPostgresSchema, runPostgres } from '../support/postgres.js';
+import { BACKENDS } from '../support/backends.js';
 
 /**
  * One contract for every repository, run against SQLite and PostgreSQL (a fresh schema per run).
  * Each test starts from empty tables.
  */
-interface Backend {
-  name: string;
-  enabled: boolean;
-  open(): Promise<{ database: Database; drop(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'sqlite',
-    enabled: true,
-    async open() {
-      return { database: openDatabase({ kind: 'sqlite', url: 'sqlite::memory:', path: ':memory:', poolMax: 1, ssl: false, autoMigrate: true, allowSqliteInProduction: false }), drop: async () => undefined };
-    },
-  },
-  {
-    name: 'postgres',
-    enabled: runPostgres,
-    async open() {
-      const schema = await freshPostgresSchema();
-      const database = openDatabase({ kind: 'postgres', url: schema.url, poolMax: 10, ssl: false, autoMigrate: true, allowSqliteInProduction: false });
-      return { database, drop: schema.drop };
-    },
-  },
-];
 
 const T0 = 1_800_000_000_000;
 let seq = 0;
@@ -90,7 +66,7 @@ function apiKey(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   };
 }
 
-for (const backend of backends) {
+for (const backend of BACKENDS) {
   describe.skipIf(!backend.enabled)(`storage contract: ${backend.name}`, () => {
     let database: Database;
     let drop: () => Promise<void>;

@@ -5,6 +5,7 @@ import { createMemoryKv } from '../../src/storage/kv/memory.js';
 import type { KeyValueStore } from '../../src/storage/kv/ports.js';
 import { createRedisKv } from '../../src/storage/kv/redis.js';
 import { deleteRedisKeys, runRedis, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.js';
+import { eventually, sleep } from '../support/wait.js';
 
 /**
  * One contract for the key-value port, run against the in-memory store (frozen clock) and real
@@ -27,7 +28,6 @@ interface Backend {
   open(): Promise<Instance>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const silent = pino({ level: 'silent' });
 
 const backends: Backend[] = [
@@ -70,20 +70,6 @@ const backends: Backend[] = [
     },
   },
 ];
-
-/** Resolves once `check` passes, or fails after `timeoutMs`. */
-async function eventually(check: () => void, timeoutMs = 1000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await sleep(10);
-    }
-  }
-}
 
 let seq = 0;
 const key = (p: string) => `${p}:${++seq}`;

@@ -3,26 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisKv, type RedisKv } from '../../src/storage/kv/redis.js';
 import type { KvStatus } from '../../src/storage/kv/ports.js';
 import { ownRedis, runRedis, uniqueRedisPrefix, type OwnRedis } from '../support/redis.js';
+import { eventually, sleep } from '../support/wait.js';
 
 /**
  * Redis going away and coming back, on a redis-server of this suite's own (the shared one other
  * suites use is never stopped). Two adapters stand for two Vigil instances.
  */
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(check: () => void | Promise<void>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await sleep(20);
-    }
-  }
-}
-
 function capture() {
   const records: { level: number; msg: string }[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => records.push(JSON.parse(line) as { level: number; msg: string }) });

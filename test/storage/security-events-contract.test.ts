@@ -2,35 +2,11 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '../../src/security-monitoring/events.js';
 import type { SecurityEventRepository, StoredSecurityEvent } from '../../src/security-monitoring/ports.js';
-import { createRepositories, migrateToLatest, openDatabase, type Database } from '../../src/storage/index.js';
+import { createRepositories, migrateToLatest, type Database } from '../../src/storage/index.js';
 import { ROWS_PER_STATEMENT } from '../../src/storage/repositories/security-events.js';
-import { freshPostgresSchema, runPostgres } from '../support/postgres.js';
+import { BACKENDS } from '../support/backends.js';
 
 /** The security event repository's contract, on SQLite and PostgreSQL (a fresh schema per run). */
-interface Backend {
-  name: string;
-  enabled: boolean;
-  open(): Promise<{ database: Database; drop(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'sqlite',
-    enabled: true,
-    async open() {
-      return { database: openDatabase({ kind: 'sqlite', url: 'sqlite::memory:', path: ':memory:', poolMax: 1, ssl: false, autoMigrate: true, allowSqliteInProduction: false }), drop: async () => undefined };
-    },
-  },
-  {
-    name: 'postgres',
-    enabled: runPostgres,
-    async open() {
-      const schema = await freshPostgresSchema();
-      const database = openDatabase({ kind: 'postgres', url: schema.url, poolMax: 10, ssl: false, autoMigrate: true, allowSqliteInProduction: false });
-      return { database, drop: schema.drop };
-    },
-  },
-];
 
 const T0 = 1_800_000_000_000;
 
@@ -64,7 +40,7 @@ async function allPages(repo: SecurityEventRepository, filter: Parameters<Securi
   }
 }
 
-for (const backend of backends) {
+for (const backend of BACKENDS) {
   describe.skipIf(!backend.enabled)(`security events contract: ${backend.name}`, () => {
     let database: Database;
     let drop: () => Promise<void>;
