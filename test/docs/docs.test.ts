@@ -6,7 +6,7 @@ import type { VarSpec } from '../../src/config/schema.js';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors/codes.js';
 import { DEFAULT_SEVERITY, SECURITY_EVENT_TYPES, type SecurityEventDetails, type SecurityEventType } from '../../src/security-monitoring/events.js';
 import { createLogSecurityEvents } from '../../src/security-monitoring/log-sink.js';
-import { STRONG_PASSWORD } from '../support/config.js';
+import { PROTECTED_ENV, STRONG_PASSWORD } from '../support/config.js';
 import { logCapture, makeTestApp, type TestApp } from '../support/services.js';
 import { CONFIG_TABLE_END, CONFIG_TABLE_START, between } from './config-table.js';
 
@@ -142,7 +142,8 @@ describe('docs/errors.md', () => {
     for (const [cell, , , when] of rows) {
       if (!when!.startsWith('Reserved')) continue;
       const c = code(cell!);
-      expect(usedIn(new RegExp(`(AppError|problem)\\(\\s*['"\`]${c}['"\`]`)), `${c} is raised: update its row in docs/errors.md`).toEqual([]);
+      // `super('rate_limited', …)`: AppError subclasses raise codes too.
+      expect(usedIn(new RegExp(`(AppError|problem|super)\\(\\s*['"\`]${c}['"\`]`)), `${c} is raised: update its row in docs/errors.md`).toEqual([]);
     }
   });
 
@@ -242,6 +243,9 @@ describe('examples and the API table, against the running app', () => {
     await t?.close();
   });
 
+  /** A path as the README and the OpenAPI document write it (`/ip-blocks/{target}`), as the router does (`/ip-blocks/:target`). */
+  const routerPath = (path: string) => path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ':$1');
+
   /** Every (method, path) the router knows, from `printRoutes` (checked against hasRoute). */
   function appRoutes(): { method: string; path: string }[] {
     const routes: { method: string; path: string }[] = [];
@@ -263,7 +267,8 @@ describe('examples and the API table, against the running app', () => {
     expect(rows.length).toBeGreaterThan(0);
     for (const [method, pathCell] of rows) {
       const url = code(pathCell!);
-      expect(t.app.hasRoute({ method: method as 'GET', url }), `${method} ${url}`).toBe(true);
+      expect(url, `${url}: write path parameters as {name}`).not.toMatch(/\/:/);
+      expect(t.app.hasRoute({ method: method as 'GET', url: routerPath(url) }), `${method} ${url}`).toBe(true);
     }
     const listed = rows.map((r) => code(r[1]!));
     for (const path of ['/health', '/.well-known/jwks.json', '/openapi.json', '/docs', '/api/v1/admin/config']) expect(listed).toContain(path);
@@ -274,7 +279,7 @@ describe('examples and the API table, against the running app', () => {
     expect(served.length).toBeGreaterThan(10);
     // The tree was read right if the router knows every route read from it.
     for (const r of served) expect(t.app.hasRoute({ method: r.method as 'GET', url: r.path }), `parsed route ${r.method} ${r.path}`).toBe(true);
-    const listed = new Set(markedTable(README, 'api-table').map(([method, path]) => `${method} ${code(path!)}`));
+    const listed = new Set(markedTable(README, 'api-table').map(([method, path]) => `${method} ${routerPath(code(path!))}`));
     for (const r of served) expect(listed, `README.md API table lacks ${r.method} ${r.path}`).toContain(`${r.method} ${r.path}`);
   });
 
@@ -338,6 +343,30 @@ describe('examples and the API table, against the running app', () => {
       expect(res.body).not.toContain('secret internal detail');
     } finally {
       auth.securityInfo = original;
+    }
+  });
+
+  it('docs/errors.md: the rate-limited example is what the fourth login in a minute gets with login=3/1m (but its request id, reset time and seconds)', async () => {
+    const documented = example(ERRORS, 'rate_limited') as Record<string, unknown>;
+    const headerBlock = /```\n(HTTP\/1\.1 429[^`]*?)\n```/.exec(ERRORS)?.[1];
+    expect(headerBlock, 'docs/errors.md: the 429 header block').toBeDefined();
+    const limited = await makeTestApp({ ...PROTECTED_ENV, RATE_LIMIT_ROUTES: 'login=3/1m' });
+    try {
+      const login = () => limited.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '203.0.113.7', payload: { email: 'x@example.com', password: STRONG_PASSWORD } });
+      for (let i = 0; i < 3; i++) expect((await login()).statusCode).toBe(401);
+      const res = await login();
+      expect(res.statusCode).toBe(429);
+      const seconds = (v: unknown) => String(v).replace(/\d+ s\b/g, 'N s');
+      const actual = res.json();
+      expect({ ...documented, request_id: 'id', retry_after: 0, detail: seconds(documented.detail) }).toEqual({ ...actual, request_id: 'id', retry_after: 0, detail: seconds(actual.detail) });
+      expect(actual.retry_after).toBe(Number(res.headers['retry-after']));
+      for (const line of headerBlock!.split('\n').slice(1)) {
+        const [name, value] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()];
+        expect(res.headers, `header ${name}`).toHaveProperty(name);
+        if (['content-type', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'ratelimit-policy'].includes(name)) expect(res.headers[name], name).toBe(value);
+      }
+    } finally {
+      await limited.close();
     }
   });
 
