@@ -8,6 +8,7 @@ import { authRoutes } from './auth/routes.js';
 import { protectionHooks } from './protection/http.js';
 import { protectionAdminRoutes } from './protection/routes.js';
 import { createGuards } from './http/auth-guard.js';
+import { registerBodyTimeout } from './http/body-timeout.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { DOCS_CSP, registerHttpHardening, withSecurityHeaders } from './http/hardening.js';
 import { OPENAPI_INFO } from './http/openapi.js';
@@ -49,6 +50,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerBodyTimeout(app, config.http.requestTimeoutMs);
   // Draining: once close() starts, each response closes its keep-alive connection, so in-flight
   // requests finish and the server stops without waiting for idle clients.
   let closing = false;

@@ -159,6 +159,13 @@ export function createAuthService(deps: {
     },
 
     async refresh(refreshToken, ctx) {
+      if (guard.emergency.enabled()) {
+        // Refused before rotation: a spent token would look like reuse when retried afterwards.
+        const record = await tokens.refresh.find(refreshToken);
+        const live = record && record.revoked_at === null && record.expires_at > clock.now();
+        const owner = live ? await users.findById(record.user_id) : undefined;
+        if (owner && owner.role !== 'admin') throw emergencyRefusal();
+      }
       const result = await tokens.refresh.rotate(refreshToken, ctx);
       if (!result.ok) {
         if (result.reason === 'reused' && result.record) {
@@ -173,7 +180,6 @@ export function createAuthService(deps: {
         await tokens.revokeSession(record.family_id, 'user_disabled');
         throw new AppError('invalid_refresh_token', 'The refresh token is invalid, expired or revoked');
       }
-      if (guard.emergency.enabled() && user.role !== 'admin') throw emergencyRefusal();
       events.emit('TOKEN_REFRESHED', { ...ctx, user_id: user.id }, { family_id: record.family_id, graced: result.graced });
       return issue(user, record.family_id, result.token);
     },

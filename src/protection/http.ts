@@ -61,7 +61,9 @@ export function protectionHooks(deps: { protection: Protection; events: Security
       }
       if (!enabled) return;
       await count(request, 'global', 'all');
-      if (!protection.ipBlocks.isAllowlisted(request.ip)) await count(request, 'ip', protection.ipKey(request.ip));
+      // Allowlisted addresses (monitoring, an office NAT) are not limited per address at all.
+      if (protection.ipBlocks.isAllowlisted(request.ip)) return;
+      await count(request, 'ip', protection.ipKey(request.ip));
       if (route && !PER_USER_ROUTES.has(route)) await count(request, route, protection.ipKey(request.ip));
     });
 

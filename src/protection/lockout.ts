@@ -49,12 +49,17 @@ export function createLockoutService(deps: {
   const inFlight = (userId: string) => `lockout:inflight:${userId}`;
   const release = (userId: string) => kv.increment(inFlight(userId), IN_FLIGHT_TTL_MS, -1);
 
+  // Set once a lock is in the database; until then a spent budget means a lock is being written.
+  const lockedMark = (userId: string) => `lockout:locked:${userId}`;
+  const lockedNow = async (userId: string) => ((await repo.lockedUntil(userId)) ?? 0) > clock.now();
+
   async function lock(account: { id: string; email: string }, count: number, ctx: EventContext): Promise<void> {
     const until = clock.now() + config.durationMs;
     // The failure count now lives exactly as long as the lock: attempts that raced the lock still
     // see the budget spent, and once the lock ends the account starts afresh.
     await kv.set(failures(account.id), String(Math.max(count, config.threshold)), config.durationMs);
     await repo.lock(account.id, until);
+    await kv.set(lockedMark(account.id), String(until), config.durationMs);
     events.emit('ACCOUNT_LOCKED', { ...ctx, user_id: account.id }, { email: account.email, failures: count, until });
   }
 
@@ -66,6 +71,12 @@ export function createLockoutService(deps: {
         const failed = Number((await kv.get(failures(account.id))) ?? 0);
         if (failed + flying <= config.threshold) return { ok: true };
         await release(account.id);
+        if (failed >= config.threshold && (await kv.get(lockedMark(account.id))) !== undefined && !(await lockedNow(account.id))) {
+          // A lock was written, and the database no longer has it: an admin lifted it (perhaps
+          // from another process without Redis to tell us). Start afresh.
+          await Promise.all([kv.delete(failures(account.id)), kv.delete(lockedMark(account.id))]);
+          continue;
+        }
         // Over budget because of failures: locked. Because of others in flight: wait for them.
         if (failed >= config.threshold || waited >= MAX_WAIT_MS) return { ok: false };
         await sleep(WAIT_STEP_MS);
@@ -93,7 +104,7 @@ export function createLockoutService(deps: {
     },
 
     async unlock(account, ctx, actor) {
-      await kv.delete(failures(account.id));
+      await Promise.all([kv.delete(failures(account.id)), kv.delete(lockedMark(account.id))]);
       const was = await repo.unlock(account.id);
       if (was) {
         events.emit('ACCOUNT_UNLOCKED', { ...ctx, user_id: account.id }, { email: account.email, source: 'manual' });

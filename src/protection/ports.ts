@@ -20,6 +20,8 @@ export type LockedAccount = Pick<UsersTable, 'id' | 'email' | 'locked_until'>;
 /** Account locks live on the user row, so every instance sees them on the next login. */
 export interface AccountLockRepository {
   lock(userId: string, until: number): Promise<void>;
+  /** The lock as the database has it now (a fresh read, not a cached row). */
+  lockedUntil(userId: string): Promise<number | null>;
   /** Clears a lock; returns whether the account had one. */
   unlock(userId: string): Promise<boolean>;
   listLocked(now: number): Promise<LockedAccount[]>;

@@ -115,7 +115,7 @@ export const protectionAdminRoutes: FastifyPluginAsyncTypebox<{ protection: Prot
   }, async (request) => {
     const p = request.principal;
     const sessionsRevoked = request.body.enabled && request.body.revoke_sessions ? await tokens.revokeAllSessions('emergency_mode', p?.kind === 'user' ? p.sid : undefined) : 0;
-    await protection.emergency.set(request.body.enabled, { source: 'admin_api', actor: actorOf(p), sessionsRevoked }, ctxOf(request));
+    await protection.emergency.set(request.body.enabled, { source: 'admin_api', actor: actorOf(p), ...(request.body.revoke_sessions ? { sessionsRevoked } : {}) }, ctxOf(request));
     return { ...emergencyView(protection), sessions_revoked: sessionsRevoked };
   });
 };

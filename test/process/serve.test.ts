@@ -102,6 +102,22 @@ describe('vigil serve', () => {
     expect(waited).toBeLessThan(5000);
   });
 
+  it('REQUEST_TIMEOUT_SECONDS also bounds a body trickled a byte at a time', async () => {
+    server = await start({ REQUEST_TIMEOUT_SECONDS: '1' });
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let open = true;
+    const begin = Date.now();
+    socket.write('POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n');
+    const trickle = setInterval(() => open && socket.write(' '), 200);
+    await new Promise((resolve) => socket.on('close', resolve));
+    open = false;
+    clearInterval(trickle);
+    const waited = Date.now() - begin;
+    expect(waited).toBeGreaterThanOrEqual(900);
+    expect(waited).toBeLessThan(5000);
+  });
+
   it('refuses to start in production with unsafe settings, naming each', async () => {
     const child = spawn(process.execPath, ['--import', TSX, MAIN], {
       cwd: mkdtempSync(join(tmpdir(), 'vigil-prod-')),

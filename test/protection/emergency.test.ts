@@ -53,6 +53,20 @@ describe('emergency auth mode', () => {
     expect((await post('/api/v1/auth/register', { email: 'new@example.com', password: STRONG_PASSWORD })).statusCode).toBe(201);
   });
 
+  it('a user\'s refresh is refused without spending the token, so it works again afterwards', async () => {
+    t = await makeTestApp(ENV);
+    const { boss, pat } = await people();
+    const auth = { authorization: `Bearer ${boss.access_token}` };
+    await t.app.inject({ method: 'PUT', url: '/api/v1/admin/emergency', headers: auth, payload: { enabled: true } });
+    const refused = await post('/api/v1/auth/refresh', { refresh_token: pat.refresh_token });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().code).toBe('emergency_mode');
+    await t.app.inject({ method: 'PUT', url: '/api/v1/admin/emergency', headers: auth, payload: { enabled: false } });
+    expect((await post('/api/v1/auth/refresh', { refresh_token: pat.refresh_token })).statusCode).toBe(200);
+    expect(t.events.some((e) => e.type === 'REFRESH_REUSE_DETECTED')).toBe(false);
+    expect(t.events.filter((e) => e.type === 'EMERGENCY_MODE_CHANGED').map((e) => e.details)).toEqual([{ enabled: true, source: 'admin_api' }, { enabled: false, source: 'admin_api' }]);
+  });
+
   it('EMERGENCY_AUTH_MODE=true holds from the start and cannot be switched off at run time', async () => {
     t = await makeTestApp({ ...ENV, EMERGENCY_AUTH_MODE: 'true' });
     await t.services.auth.createUser({ email: 'boss@example.com', password: STRONG_PASSWORD, role: 'admin' }, {});

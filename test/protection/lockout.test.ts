@@ -102,6 +102,21 @@ describe('account lockout', () => {
     expect(t.events.some((e) => e.type === 'ADMIN_ACTION' && (e.details as { action: string }).action === 'account_unlock')).toBe(true);
   });
 
+  it('an unlock from another process (the CLI, no Redis) takes effect on the running server at once', async () => {
+    const clock = manualClock();
+    const url = `sqlite:/tmp/vigil-unlock-${process.pid}-${Date.now()}.db`;
+    const user = await setup(clock, { DATABASE_URL: url });
+    for (let i = 0; i < 5; i++) await login(OTHER_STRONG_PASSWORD);
+    expect((await login(STRONG_PASSWORD)).statusCode).toBe(401);
+    const cli = await makeTestApp({ ...ENV, DATABASE_URL: url }, { clock });
+    try {
+      expect(await cli.services.protection.lockout.unlock(user, {}, 'cli')).toBe(true);
+    } finally {
+      await cli.close();
+    }
+    expect((await login(STRONG_PASSWORD)).statusCode).toBe(200);
+  });
+
   it('an unknown email never locks anything and answers the same', async () => {
     const clock = manualClock();
     await setup(clock);

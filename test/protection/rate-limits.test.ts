@@ -72,8 +72,12 @@ describe('rate limits', () => {
   });
 
   it('exempt allowlisted addresses from the per-IP layer', async () => {
-    await open({ RATE_LIMIT_IP: '1', IP_ALLOWLIST: '10.0.0.0/8' });
+    await open({ RATE_LIMIT_IP: '1', IP_ALLOWLIST: '10.0.0.0/8', RATE_LIMIT_ROUTES: 'login=1/1m' });
     for (let i = 0; i < 3; i++) expect((await get('/api/v1/auth/security-info', '10.1.2.3')).statusCode).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      const res = await t!.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '10.1.2.3', payload: { email: 'x@example.com', password: 'whatever-password' } });
+      expect(res.statusCode).toBe(401);
+    }
     expect((await get('/api/v1/auth/security-info', '11.0.0.1')).statusCode).toBe(200);
     expect((await get('/api/v1/auth/security-info', '11.0.0.1')).statusCode).toBe(429);
   });

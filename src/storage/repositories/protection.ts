@@ -43,6 +43,10 @@ export function createAccountLockRepository(db: Kysely<DB>): AccountLockReposito
     async lock(userId, until) {
       await db.updateTable('users').set({ locked_until: until }).where('id', '=', userId).execute();
     },
+    async lockedUntil(userId) {
+      const row = await db.selectFrom('users').select('locked_until').where('id', '=', userId).executeTakeFirst();
+      return row?.locked_until ?? null;
+    },
     async unlock(userId) {
       const result = await db.updateTable('users').set({ locked_until: null }).where('id', '=', userId).where('locked_until', 'is not', null).executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
