@@ -13,6 +13,20 @@
  *   BENCH_HEALTH_RATE        /health requests per second on one connection (default 50)
  *   BENCH_RSS_REQUESTS       `me` requests before reading the server's RSS (default 100000)
  *   BENCH_CPU_PROF           a directory: run the Vigil servers with --cpu-prof into it
+ *                            (summarise one with `npx tsx bench/profile-summary.ts FILE`)
+ *
+ * Runs, in this order (baselines next to what is compared with them):
+ *   bare Fastify hello (bench/bare-server.ts), twice: before and after the Vigil read runs
+ *   GET /api/v1/auth/me on Vigil with EdDSA tokens at LOG_LEVEL=warn (the target), at info with
+ *     the access log going to a file, with HS256 tokens, and with rate limiting off; and
+ *     GET /health at full speed (Vigil's per-request hooks without auth or database)
+ *   raw argon2id verify (bench/argon2-verify.ts, own process) then POST /api/v1/auth/login
+ *   GET /health (then GET /auth/me) at a low rate on one connection, alone and during a login load
+ *   POST /api/v1/auth/refresh with rotation (a pool of live refresh tokens)
+ *   a fresh Vigil: RSS after BENCH_RSS_REQUESTS `me` requests
+ * Vigil is `node dist/main.js` itself, configured by environment (temp SQLite file, argon2id
+ * defaults m=19456 t=2 p=1, rate limits on but out of reach). Exit status: 0 all targets met,
+ * 1 a target missed, 2 the run itself failed.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -78,11 +92,11 @@ const workDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
 let vigilCount = 0;
 
 /** A fresh Vigil (`node dist/main.js`) on its own SQLite file in the temp directory. */
-function vigil(logLevel: 'warn' | 'info', extraEnv: Record<string, string> = {}): Promise<VigilServer> {
+function vigil(label: string, logLevel: 'warn' | 'info', extraEnv: Record<string, string> = {}): Promise<VigilServer> {
   const n = ++vigilCount;
-  const dir = join(workDir, `vigil-${n}`);
+  const dir = join(workDir, `vigil-${n}-${label}`);
   rmSync(dir, { recursive: true, force: true });
-  const nodeArgs = S.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${S.cpuProfDir}`, `--cpu-prof-name=vigil-${n}-${logLevel}.cpuprofile`] : [];
+  const nodeArgs = S.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${S.cpuProfDir}`, `--cpu-prof-name=vigil-${n}-${label}.cpuprofile`] : [];
   mkdirSync(dir, { recursive: true });
   return startVigil({
     dir,
@@ -102,7 +116,7 @@ function vigil(logLevel: 'warn' | 'info', extraEnv: Record<string, string> = {})
       ...extraEnv,
     },
   }).then((s) => {
-    log(`vigil #${n} (LOG_LEVEL=${logLevel}${extraEnv.JWT_ALGORITHM ? `, ${extraEnv.JWT_ALGORITHM}` : ''}) pid ${s.pid} at ${s.url}`);
+    log(`vigil #${n} ${label} (LOG_LEVEL=${logLevel}) pid ${s.pid} at ${s.url}`);
     return s;
   });
 }
@@ -179,10 +193,10 @@ async function main(): Promise<void> {
   // --- Throughput of an authenticated read against a bare Fastify hello ----------------------
   const bare = await startBare();
   log(`bare server pid ${bare.pid} at ${bare.url}`);
-  const quiet = await vigil('warn');
-  const loud = await vigil('info');
-  const hmac = await vigil('warn', { JWT_ALGORITHM: 'HS256', JWT_SECRET: 'bench-only-hmac-secret-0123456789abcdef' });
-  const unlimited = await vigil('warn', { RATE_LIMIT_ENABLED: 'false' });
+  const quiet = await vigil('eddsa-warn', 'warn');
+  const loud = await vigil('eddsa-info', 'info');
+  const hmac = await vigil('hs256-warn', 'warn', { JWT_ALGORITHM: 'HS256', JWT_SECRET: 'bench-only-hmac-secret-0123456789abcdef' });
+  const unlimited = await vigil('no-rate-limits-warn', 'warn', { RATE_LIMIT_ENABLED: 'false' });
 
   const email = 'bench@example.com';
   const tokens = new Map<VigilServer, Tokens>();
@@ -255,7 +269,7 @@ async function main(): Promise<void> {
 
   // --- Memory after 100k authenticated reads, on a fresh server -------------------------------
   log(`RSS after ${S.rssRequests} me requests (fresh server)`);
-  const fresh = await vigil('warn');
+  const fresh = await vigil('rss-warn', 'warn');
   await register(fresh.url, email);
   const freshTokens = await login(fresh.url, email);
   await expectMe(fresh.url, freshTokens.access_token);

@@ -38,6 +38,7 @@ export interface AccessTokenCodec {
 }
 
 const TYP = 'at+jwt';
+const VERIFIED_CACHE_MAX = 10_000;
 
 export function createAccessTokenCodec(deps: {
   clock: Clock;
@@ -54,6 +55,15 @@ export function createAccessTokenCodec(deps: {
   const hmacKey: KeyObject | undefined = algorithm === 'HS256' ? createSecretKey(Buffer.from(deps.secret ?? '', 'utf8')) : undefined;
   if (algorithm === 'HS256' && !deps.secret) throw new Error('HS256 needs JWT_SECRET');
   if (algorithm !== 'HS256' && !deps.keys) throw new Error(`${algorithm} needs a signing key store`);
+
+  // Tokens already verified, by their exact text (signature included), until they expire: a client
+  // sends the same token for its whole lifetime, and the signature check is most of a request's
+  // CPU. Bounded; the oldest entry goes first. Revocation is still checked on every request.
+  const verified = new Map<string, AccessClaims>();
+  const remember = (token: string, claims: AccessClaims) => {
+    if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(token, claims);
+  };
 
   class UnknownKey extends Error {}
   const resolveKey = async (header: JWTHeaderParameters): Promise<KeyObject> => {
@@ -92,6 +102,12 @@ export function createAccessTokenCodec(deps: {
     },
 
     async verify(token) {
+      const known = verified.get(token);
+      if (known) {
+        if (known.exp > epochSeconds(clock.now())) return { ok: true, claims: known };
+        verified.delete(token);
+        return { ok: false, reason: 'expired' };
+      }
       try {
         const { payload } = await jwtVerify(token, resolveKey, {
           algorithms: [algorithm],
@@ -104,7 +120,9 @@ export function createAccessTokenCodec(deps: {
         if (typeof payload.sid !== 'string' || !Array.isArray(payload.roles) || !payload.roles.every((r) => typeof r === 'string')) {
           return { ok: false, reason: 'claim_invalid' };
         }
-        return { ok: true, claims: payload as unknown as AccessClaims };
+        const claims = payload as unknown as AccessClaims;
+        remember(token, claims);
+        return { ok: true, claims };
       } catch (e) {
         return { ok: false, reason: failureOf(e, UnknownKey) };
       }

@@ -97,6 +97,19 @@ describe('JWT negatives (EdDSA)', () => {
     await expectRejected(t, token);
   });
 
+  it('rejects a token that was accepted before (and so is remembered as verified) once it expires or is revoked', async () => {
+    const token = await signUp(t, 'cached@example.com');
+    const me = () => t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${token}` } });
+    expect((await me()).statusCode).toBe(200);
+    expect((await me()).statusCode).toBe(200);
+    clock.advance(15 * 60 * 1000 + 1000);
+    await expectRejected(t, token);
+    const fresh = await signUp(t, 'cached2@example.com');
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${fresh}` } })).statusCode).toBe(200);
+    await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${fresh}` } });
+    await expectRejected(t, fresh);
+  });
+
   it('rejects a revoked jti within one request', async () => {
     const token = await signUp(t, 'bye@example.com');
     const out = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${token}` } });
