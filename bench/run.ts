@@ -12,18 +12,23 @@
  *   BENCH_LOGIN_CONNECTIONS  connections for login, and concurrent verifies for the argon2 baseline (default 8)
  *   BENCH_HEALTH_RATE        /health requests per second on one connection (default 50)
  *   BENCH_RSS_REQUESTS       `me` requests before reading the server's RSS (default 100000)
+ *   BENCH_REDIS_URL          Redis for the shared-store run (default redis://127.0.0.1:6379/14; the
+ *                            database is flushed before the run)
  *   BENCH_CPU_PROF           a directory: run the Vigil servers with --cpu-prof into it
  *                            (summarise one with `npx tsx bench/profile-summary.ts FILE`)
  *
  * Runs, in this order (baselines next to what is compared with them):
  *   bare Fastify hello (bench/bare-server.ts), twice: before and after the Vigil read runs
  *   GET /api/v1/auth/me on Vigil with EdDSA tokens at LOG_LEVEL=warn (the target), at info with
- *     the access log going to a file, with HS256 tokens, and with rate limiting off; and
- *     GET /health at full speed (Vigil's per-request hooks without auth or database)
+ *     the access log going to a file, with HS256 tokens; and GET /health at full speed (Vigil's
+ *     per-request hooks without auth or database)
+ *   GET /api/v1/auth/me with rate limiting off (twice: before and after), with it on (in-memory
+ *     store, the same server as the first target) and with it on over Redis (BENCH_REDIS_URL)
  *   raw argon2id verify (bench/argon2-verify.ts, own process) then POST /api/v1/auth/login
  *   GET /health (then GET /auth/me) at a low rate on one connection, alone and during a login load
  *   POST /api/v1/auth/refresh with rotation (a pool of live refresh tokens)
  *   a fresh Vigil: RSS after BENCH_RSS_REQUESTS `me` requests
+ *   security events into SQLite (bench/security-events.ts, own process, writes its own JSON)
  * Vigil is `node dist/main.js` itself, configured by environment (temp SQLite file, argon2id
  * defaults m=19456 t=2 p=1, rate limits on but out of reach). Exit status: 0 all targets met,
  * 1 a target missed, 2 the run itself failed.
@@ -33,9 +38,10 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import type autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/index.js';
 import { measure, percentile, type LoadFigures, type LoadOptions } from './lib/load.js';
-import { BENCH_DIR, ROOT_DIR, memoryOf, runArgon2Raw, startBare, startVigil, stopAll, stopChild, type VigilServer } from './lib/processes.js';
+import { BENCH_DIR, ROOT_DIR, memoryOf, runArgon2Raw, runSecurityEvents, startBare, startVigil, stopAll, stopChild, type VigilServer } from './lib/processes.js';
 import { table, writeJson, type Row } from './lib/report.js';
 import { BENCH_PASSWORD, expectMe, login, register, sessions, type Tokens } from './lib/vigil-api.js';
 
@@ -54,10 +60,11 @@ const S = {
   loginConnections: envNumber('BENCH_LOGIN_CONNECTIONS', 8),
   healthRate: envNumber('BENCH_HEALTH_RATE', 50),
   rssRequests: envNumber('BENCH_RSS_REQUESTS', 100_000),
+  redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/14',
   cpuProfDir: process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined,
 };
 
-const TARGETS = { meVsBare: 0.5, loginVsArgon2: 0.85, healthP99Ms: 20, rssMiB: 150 };
+const TARGETS = { meVsBare: 0.5, loginVsArgon2: 0.85, healthP99Ms: 20, rssMiB: 150, protectedVsOff: 0.9, redisVsOff: 0.6, eventsPerS: 10_000 };
 
 // Vigil's own defaults (production argon2id parameters: m=19456 KiB, t=2, p=1), read from its config schema.
 const ARGON2 = loadConfig({}).passwords.argon2;
@@ -197,10 +204,14 @@ async function main(): Promise<void> {
   const loud = await vigil('eddsa-info', 'info');
   const hmac = await vigil('hs256-warn', 'warn', { JWT_ALGORITHM: 'HS256', JWT_SECRET: 'bench-only-hmac-secret-0123456789abcdef' });
   const unlimited = await vigil('no-rate-limits-warn', 'warn', { RATE_LIMIT_ENABLED: 'false' });
+  const redis = new Redis(S.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  await redis.flushdb();
+  const shared = await vigil('redis-warn', 'warn', { REDIS_URL: S.redisUrl });
 
   const email = 'bench@example.com';
   const tokens = new Map<VigilServer, Tokens>();
-  for (const server of [quiet, loud, hmac, unlimited]) {
+  for (const server of [quiet, loud, hmac, unlimited, shared]) {
     await register(server.url, email);
     const t = await login(server.url, email);
     await expectMe(server.url, t.access_token);
@@ -215,10 +226,22 @@ async function main(): Promise<void> {
   const meInfo = await step('me, EdDSA, LOG_LEVEL=info (access log to a file)', meOptions(loud.url, access(loud)), loud.pid);
   const logBytesPerRequest = (statSync(loud.logFile).size - logBytesBefore) / (meInfo.ok * (1 + S.warmupS / Math.max(1, S.durationS)));
   const meHs256 = await step('me, HS256, LOG_LEVEL=warn', meOptions(hmac.url, access(hmac)), hmac.pid);
-  const meNoLimits = await step('me, EdDSA, LOG_LEVEL=warn, RATE_LIMIT_ENABLED=false', meOptions(unlimited.url, access(unlimited)), unlimited.pid);
+  // Protection's cost: rate limiting off, on (in memory: the `quiet` server), on over Redis, off again.
+  const meOff1 = await step('me, EdDSA, LOG_LEVEL=warn, RATE_LIMIT_ENABLED=false (1/2)', meOptions(unlimited.url, access(unlimited)), unlimited.pid);
+  const meOn = await step('me, EdDSA, LOG_LEVEL=warn, protections on, in-memory store', meOptions(quiet.url, access(quiet)), quiet.pid);
+  const redisCommands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1]);
+  const commandsBefore = await redisCommands();
+  const meRedis = await step(`me, EdDSA, LOG_LEVEL=warn, protections on, REDIS_URL=${S.redisUrl}`, meOptions(shared.url, access(shared)), shared.pid);
+  // Vigil falls back to memory when Redis is unreachable: a run whose requests did not reach Redis measured nothing.
+  const redisCommandsPerRequest = ((await redisCommands()) - commandsBefore) / meRedis.ok;
+  log(`  Redis commands per request: ${redisCommandsPerRequest.toFixed(2)}`);
+  if (!(redisCommandsPerRequest >= 1)) throw new Error(`the Redis run sent ${redisCommandsPerRequest} commands per request to ${S.redisUrl}: Vigil did not use Redis`);
+  await redis.quit();
+  const meOff2 = await step('me, EdDSA, LOG_LEVEL=warn, RATE_LIMIT_ENABLED=false (2/2)', meOptions(unlimited.url, access(unlimited)), unlimited.pid);
+  const offRps = (meOff1.rps + meOff2.rps) / 2;
   const healthStack = await step('/health at full speed (Vigil hooks, no auth, no DB)', { ...healthOptions(quiet.url), overallRate: undefined, connections: S.connections, ignoreCoordinatedOmission: false }, quiet.pid);
   const hello2 = await step('bare hello (2/2)', helloOptions, bare.pid);
-  await Promise.all([bare, loud, hmac, unlimited].map((server) => stopChild(server.child)));
+  await Promise.all([bare, loud, hmac, unlimited, shared].map((server) => stopChild(server.child)));
 
   const helloRps = (hello1.rps + hello2.rps) / 2;
   const helloDrift = Math.abs(hello1.rps - hello2.rps) / helloRps;
@@ -281,6 +304,11 @@ async function main(): Promise<void> {
   log(`  ${fmt(rssRun)}; RSS ${rssStart.rssMiB.toFixed(1)} → ${rssAfter.rssMiB.toFixed(1)} MiB (peak ${rssAfter.peakRssMiB.toFixed(1)})`);
   await stopChild(fresh.child);
 
+  // --- Security events into SQLite -----------------------------------------------------------
+  log('security events into SQLite (bench/security-events.ts)');
+  const eventsResult = await runSecurityEvents<{ figures: { events: number; rows: number; dropped: number; events_per_s: number; elapsed_ms: number; event_loop_delay_ms: { p99: number } } }>(join(BENCH_DIR, 'results', 'security-events.json'));
+  const ev = eventsResult.figures;
+
   // --- Report --------------------------------------------------------------------------------
   const vsHello = (f: LoadFigures) => f.rps / helloRps;
   const cols = (f: LoadFigures) => ({ rps: f.rps, p50Ms: f.p50Ms, p99Ms: f.p99Ms, cpuUsPerRequest: f.serverCpuUsPerRequest, otherCpuCores: f.otherCpuCores });
@@ -294,13 +322,16 @@ async function main(): Promise<void> {
     { name: 'GET /auth/me (EdDSA, LOG_LEVEL=warn)', kind: 'target', ...cols(meWarn), measured: `${meRatio.toFixed(2)} × hello`, ratio: meRatio, target: `≥ ${TARGETS.meVsBare} × hello`, pass: meRatio >= TARGETS.meVsBare },
     { name: 'GET /auth/me (EdDSA, LOG_LEVEL=info → file)', kind: 'target', ...cols(meInfo), measured: `${meInfoRatio.toFixed(2)} × hello`, ratio: meInfoRatio, target: `≥ ${TARGETS.meVsBare} × hello`, pass: meInfoRatio >= TARGETS.meVsBare },
     { name: 'GET /auth/me (HS256, LOG_LEVEL=warn)', kind: 'info', ...cols(meHs256), measured: `${vsHello(meHs256).toFixed(2)} × hello`, ratio: vsHello(meHs256), target: '' },
-    { name: 'GET /auth/me (EdDSA, warn, rate limits off)', kind: 'info', ...cols(meNoLimits), measured: `${vsHello(meNoLimits).toFixed(2)} × hello`, ratio: vsHello(meNoLimits), target: '' },
+    { name: 'GET /auth/me, protections off (mean of 2)', kind: 'baseline', ...cols(meOff1), rps: offRps, p99Ms: Math.max(meOff1.p99Ms, meOff2.p99Ms), measured: `runs ${meOff1.rps.toFixed(0)} / ${meOff2.rps.toFixed(0)}; ${(offRps / helloRps).toFixed(2)} × hello`, target: '' },
+    { name: 'GET /auth/me, protections on (in-memory)', kind: 'target', ...cols(meOn), measured: `${(meOn.rps / offRps).toFixed(2)} × off`, ratio: meOn.rps / offRps, target: `≥ ${TARGETS.protectedVsOff} × off`, pass: meOn.rps / offRps >= TARGETS.protectedVsOff },
+    { name: 'GET /auth/me, protections on (Redis)', kind: 'target', ...cols(meRedis), measured: `${(meRedis.rps / offRps).toFixed(2)} × off`, ratio: meRedis.rps / offRps, target: `≥ ${TARGETS.redisVsOff} × off`, pass: meRedis.rps / offRps >= TARGETS.redisVsOff },
     { name: 'argon2id verify, raw', kind: 'baseline', rps: rawRps, p50Ms: rawP50, p99Ms: rawP99, cpuUsPerRequest: (raw.cpuS * 1e6) / raw.count, otherCpuCores: raw.otherCpuCores, measured: `${S.loginConnections} in flight`, target: '' },
     { name: 'POST /auth/login', kind: 'target', ...cols(loginRun), measured: `${loginRatio.toFixed(2)} × verify`, ratio: loginRatio, target: `≥ ${TARGETS.loginVsArgon2} × verify`, pass: loginRatio >= TARGETS.loginVsArgon2 },
     { name: 'POST /auth/refresh (rotation)', kind: 'info', ...cols(refreshRun), measured: `${vsHello(refreshRun).toFixed(2)} × hello`, ratio: vsHello(refreshRun), target: 'report' },
     { name: `GET /health ${S.healthRate}/s, idle server`, kind: 'baseline', ...cols(healthIdle), cpuUsPerRequest: undefined, measured: '1 connection', target: '' },
     { name: `GET /health ${S.healthRate}/s during login load`, kind: 'target', ...cols(healthBusy), cpuUsPerRequest: undefined, measured: `p99 ${healthBusy.p99Ms} ms (login ${loginUnderProbe.rps.toFixed(1)}/s)`, ratio: healthBusy.p99Ms / TARGETS.healthP99Ms, target: `p99 < ${TARGETS.healthP99Ms} ms`, pass: healthBusy.p99Ms < TARGETS.healthP99Ms },
     { name: `GET /auth/me ${S.healthRate}/s during login load`, kind: 'info', ...cols(meBusy), cpuUsPerRequest: undefined, measured: `p99 ${meBusy.p99Ms} ms (login ${loginUnderMe.rps.toFixed(1)}/s)`, target: '' },
+    { name: 'security events into SQLite', kind: 'target', measured: `${ev.events_per_s} events/s; ${ev.rows}/${ev.events} stored, ${ev.dropped} dropped; loop p99 ${ev.event_loop_delay_ms.p99.toFixed(1)} ms`, ratio: ev.events_per_s / TARGETS.eventsPerS, target: `≥ ${TARGETS.eventsPerS} /s, none lost`, pass: ev.events_per_s >= TARGETS.eventsPerS && ev.rows === ev.events && ev.dropped === 0 },
     { name: rssRow, kind: 'target', ...cols(rssRun), measured: `${rssAfter.rssMiB.toFixed(1)} MiB (start ${rssStart.rssMiB.toFixed(1)})`, ratio: rssAfter.rssMiB / TARGETS.rssMiB, target: `< ${TARGETS.rssMiB} MiB`, pass: rssAfter.rssMiB < TARGETS.rssMiB },
   ];
 
@@ -327,7 +358,8 @@ async function main(): Promise<void> {
       meWarn,
       meInfo: { ...meInfo, logBytesPerRequest },
       meHs256,
-      meNoLimits,
+      meProtection: { off: [meOff1, meOff2], on: meOn, redis: { ...meRedis, redisUrl: S.redisUrl, redisCommandsPerRequest } },
+      securityEvents: eventsResult,
       argon2Raw: { count: raw.count, elapsedS: raw.elapsedS, rps: rawRps, p50Ms: rawP50, p99Ms: rawP99, cpuCores: raw.cpuS / raw.elapsedS, otherCpuCores: raw.otherCpuCores },
       login: loginRun,
       healthIdle,
@@ -344,7 +376,7 @@ async function main(): Promise<void> {
 /** The commit measured, and whether src/ had uncommitted changes (the build is of the working tree). */
 function gitState(): { commit: string; dirtySrc: string[] } | undefined {
   try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT_DIR, encoding: 'utf8' }).trim();
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     return { commit: git('rev-parse', 'HEAD'), dirtySrc: git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean) };
   } catch {
     return undefined;

@@ -4,7 +4,7 @@
  * and killed at the end, even when the run fails or is interrupted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -103,6 +103,17 @@ export async function runArgon2Raw(params: { memoryCost: number; timeCost: numbe
   } finally {
     await stopChild(child);
   }
+}
+
+/** bench/security-events.ts in its own process; its figures are what it wrote to `resultsFile`. */
+export async function runSecurityEvents<T>(resultsFile: string, timeoutMs = 600_000): Promise<T> {
+  rmSync(resultsFile, { force: true });
+  const child = forkTs('security-events.ts');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+  clearTimeout(timer);
+  if (code !== 0 && code !== 1) throw new Error(`security events benchmark failed (exit ${code})`);
+  return JSON.parse(readFileSync(resultsFile, 'utf8')) as T;
 }
 
 export interface VigilServer extends Server {
