@@ -47,8 +47,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // The API speaks JSON and form bodies only; anything else is a 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks on every request take a callback, not a promise: one microtask less each.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   registerBodyTimeout(app, config.http.requestTimeoutMs);
   // Draining: once close() starts, each response closes its keep-alive connection, so in-flight
@@ -57,11 +59,14 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   // One access line per request, with the route template (never the raw path: it may hold tokens).
-  app.addHook('onResponse', async (request, reply) => {
+  const accessLog = httpLog.isLevelEnabled('info');
+  app.addHook('onResponse', (request, reply, done) => {
+    if (!accessLog) return done();
     const p = request.principal;
     request.log.info(
       {
@@ -75,6 +80,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       },
       'request completed',
     );
+    done();
   });
 
   // Security headers, the Host check and CORS: before anything else that may answer a request.

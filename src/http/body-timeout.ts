@@ -13,13 +13,26 @@ declare module 'fastify' {
  */
 export function registerBodyTimeout(app: FastifyInstance, timeoutMs: number): void {
   app.decorateRequest('bodyDeadline', undefined);
-  app.addHook('onRequest', async (request) => {
-    if (request.headers['content-length'] === undefined && request.headers['transfer-encoding'] === undefined) return;
-    request.bodyDeadline = setTimeout(() => request.raw.destroy(), timeoutMs);
-    request.bodyDeadline.unref();
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined) {
+      request.bodyDeadline = setTimeout(() => request.raw.destroy(), timeoutMs);
+      request.bodyDeadline.unref();
+    }
+    done();
   });
-  const clear = async (request: { bodyDeadline: NodeJS.Timeout | undefined }) => clearTimeout(request.bodyDeadline);
-  app.addHook('preValidation', clear);
-  app.addHook('onResponse', clear);
-  app.addHook('onRequestAbort', clear);
+  const clear = (request: { bodyDeadline: NodeJS.Timeout | undefined }) => {
+    if (request.bodyDeadline) clearTimeout(request.bodyDeadline);
+  };
+  app.addHook('preValidation', (request, _reply, done) => {
+    clear(request);
+    done();
+  });
+  app.addHook('onResponse', (request, _reply, done) => {
+    clear(request);
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    clear(request);
+    done();
+  });
 }

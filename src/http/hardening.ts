@@ -13,7 +13,7 @@ export { DOCS_CSP, withSecurityHeaders } from './security-headers.js';
  * guard). Register before the routes and before other onRequest work such as rate limits.
  */
 export async function registerHttpHardening(app: FastifyInstance, config: Config): Promise<void> {
-  await registerSecurityHeaders(app, config);
+  registerSecurityHeaders(app, config);
   registerTrustedHosts(app, config.http.trustedHosts);
   await registerCors(app, config.http.corsOrigins);
 }

@@ -8,8 +8,33 @@ export interface IpTarget {
   range: [ipaddr.IPv4 | ipaddr.IPv6, number];
 }
 
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+/**
+ * Client addresses parsed recently: every request asks for its address three or four times
+ * (block list, allowlist, limit key) and most traffic comes from few addresses. Bounded: cleared
+ * when full. The parsed objects are shared, so nothing may modify them.
+ */
+const PARSED_MAX = 10_000;
+const parsed = new Map<string, { addr: Address; text: string } | null>();
+
+function lookup(raw: string): { addr: Address; text: string } | null {
+  let entry = parsed.get(raw);
+  if (entry === undefined) {
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    const addr = parseUncached(raw);
+    entry = addr ? { addr, text: addr.toString() } : null;
+    parsed.set(raw, entry);
+  }
+  return entry;
+}
+
 /** Parses an address (IPv4-mapped IPv6 becomes IPv4); undefined when it is not one. */
-export function parseIp(raw: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+export function parseIp(raw: string): Address | undefined {
+  return lookup(raw)?.addr;
+}
+
+function parseUncached(raw: string): Address | undefined {
   const text = raw.trim();
   if (!ipaddr.isValid(text)) return undefined;
   // ipaddr.isValid accepts forms like "1" or "0x7f.1"; accept only the canonical dotted/colon forms.
@@ -58,9 +83,10 @@ export function contains(target: IpTarget, addr: ipaddr.IPv4 | ipaddr.IPv6): boo
  * (one host usually owns a whole /64, so per-address limits would be trivial to dodge).
  */
 export function clientKey(ip: string, v6Prefix: number): string {
-  const addr = parseIp(ip);
-  if (!addr) return ip;
-  if (addr.kind() === 'ipv4' || v6Prefix >= 128) return addr.toString();
+  const entry = lookup(ip);
+  if (!entry) return ip;
+  const { addr } = entry;
+  if (addr.kind() === 'ipv4' || v6Prefix >= 128) return entry.text;
   return `${networkOf(addr, v6Prefix).toString()}/${v6Prefix}`;
 }
 
@@ -80,9 +106,11 @@ export class IpSet {
   }
 
   has(ip: string): boolean {
-    const addr = parseIp(ip);
-    if (!addr) return false;
-    if (this.exact.has(addr.toString())) return true;
+    if (this.exact.size === 0 && this.ranges.length === 0) return false;
+    const entry = lookup(ip);
+    if (!entry) return false;
+    const { addr } = entry;
+    if (this.exact.has(entry.text)) return true;
     return this.ranges.some((r) => contains(r, addr));
   }
 

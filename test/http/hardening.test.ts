@@ -77,7 +77,7 @@ describe('security headers', () => {
     }
   });
 
-  it('the static copy used for framework errors is exactly what helmet sends', async () => {
+  it('every response carries exactly the headers helmet computes for the configuration (also used for framework errors)', async () => {
     for (const t of [dev, prod]) {
       const res = await t.app.inject({ method: 'GET', url: '/health' });
       const expected = securityHeaders(t.services.config);
