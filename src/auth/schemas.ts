@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Nullable } from '../http/nullable.js';
 
 // Printable text only: no control characters in names.
 const NO_CONTROL = '^[^\\u0000-\\u001f\\u007f]*$';
@@ -33,10 +34,10 @@ export const TokenResponse = Type.Object({
 export const UserResponse = Type.Object({
   id: Type.String(),
   email: Type.String(),
-  name: Type.Union([Type.String(), Type.Null()]),
+  name: Nullable(Type.String()),
   role: Type.String(),
   created_at: Type.String({ format: 'date-time' }),
-  last_login_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  last_login_at: Nullable(Type.String({ format: 'date-time' })),
 });
 
 export const IntrospectionResponse = Type.Object({

@@ -10,6 +10,7 @@ import { parseDuration } from '../shared/duration.js';
 import type { TokenService } from '../tokens/index.js';
 import type { Protection } from './index.js';
 import type { IpBlockRecord } from './ports.js';
+import { Nullable } from '../http/nullable.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const blockView = (b: IpBlockRecord) => ({
@@ -18,11 +19,11 @@ const blockView = (b: IpBlockRecord) => ({
 });
 const BlockView = Type.Object({
   id: Type.String(), target: Type.String(), reason: Type.String(), source: Type.String(), offence: Type.Integer(),
-  created_at: Type.String({ format: 'date-time' }), expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]), created_by: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String({ format: 'date-time' }), expires_at: Nullable(Type.String({ format: 'date-time' })), created_by: Nullable(Type.String()),
 });
 const EmergencyView = Type.Object({
-  enabled: Type.Boolean(), source: Type.Union([Type.String(), Type.Null()]), since: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  by: Type.Union([Type.String(), Type.Null()]), access_token_ttl_seconds: Type.Integer(),
+  enabled: Type.Boolean(), source: Nullable(Type.String()), since: Nullable(Type.String({ format: 'date-time' })),
+  by: Nullable(Type.String()), access_token_ttl_seconds: Type.Integer(),
 });
 
 /** Who did it, for ADMIN_ACTION events: the admin's user id or the API key's name. */
