@@ -17,6 +17,7 @@ import { requestIdFor } from './http/request-id.js';
 import { securityEventRoutes } from './security-monitoring/routes.js';
 import { validatorCompiler } from './http/validation.js';
 import { healthRoutes } from './observability/health-routes.js';
+import { metricsHooks, metricsRoute } from './observability/metrics-http.js';
 import type { Services } from './services.js';
 import { jwksRoutes } from './tokens/routes.js';
 
@@ -43,7 +44,11 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler());
   app.addSchema(ProblemSchema);
   app.decorateRequest('principal', undefined);
-  registerErrorHandling(app);
+  // Every unexpected 5xx also goes to error tracking (Sentry), tagged with the request id.
+  registerErrorHandling(app, {
+    onServerError: (error, request) =>
+      services.errorTracking.capture(error, { request_id: request.id, method: request.method, route: request.routeOptions.url ?? 'unmatched' }),
+  });
   // The API speaks JSON and form bodies only; anything else is a 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
 
@@ -82,6 +87,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     );
     done();
   });
+  // Request counts and durations by route template, for every answer (also 404s and refusals).
+  if (services.metrics) await app.register(metricsHooks(services.metrics));
 
   // Security headers, the Host check and CORS: before anything else that may answer a request.
   await registerHttpHardening(app, config);
@@ -94,6 +101,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (only /metrics, only when it is set)' },
         },
       },
     },
@@ -105,7 +113,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const protection = protectionHooks({ protection: services.protection, events: services.events, clock: services.clock });
   await app.register(protection.plugin);
   const guards = createGuards({ tokens: services.tokens, apiKeys: services.apiKeys, afterAuthentication: protection.afterAuthentication });
-  await app.register(healthRoutes, { health: services.health });
+  await app.register(healthRoutes, { health: services.health, detailed: services.detailedHealth, guards });
+  // On the API port unless METRICS_PORT gives it a listener of its own (main.ts starts that one).
+  if (services.metrics && config.metrics.port === undefined) await app.register(metricsRoute(services.metrics, config.metrics.token));
   await app.register(jwksRoutes, { tokens: services.tokens });
   await app.register(authRoutes, { prefix: '/api/v1/auth', auth: services.auth, guards });
   await app.register(adminRoutes, { prefix: '/api/v1/admin', config, guards });

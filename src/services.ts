@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { createApiKeyService, type ApiKeyService } from './auth/api-keys.js';
 import { createPasswordPolicy, type PasswordPolicy } from './auth/password-policy.js';
@@ -6,10 +7,18 @@ import { createAuthService, type AuthService } from './auth/service.js';
 import type { UserRepository } from './auth/ports.js';
 import type { Config } from './config/index.js';
 import { createHealthService, type HealthService } from './observability/health.js';
+import { createDetailedHealth, poolUsage, type DetailedHealth } from './observability/health-detailed.js';
+import { createResourceMonitor, type ResourceMonitor } from './observability/resources.js';
+import { createErrorTracker, type ErrorTracker } from './observability/sentry.js';
+import { createQueryMonitor } from './observability/db-monitor.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { countedApiKeys, countedRefresh, timedHasher } from './observability/metrics-auth.js';
+import { countSecurityEvents } from './observability/metrics-events.js';
+import { createScheduledGauges, registerLiveGauges, type ScheduledGauges } from './observability/metrics-gauges.js';
 import { createProtection, type Protection } from './protection/index.js';
 import { openKv, redisClientOf } from './storage/kv/index.js';
 import type { KeyValueStore } from './storage/kv/ports.js';
-import { componentLogger, createLogger, type Logger } from './observability/logger.js';
+import { componentLogger, createLogger, createLogOutput, type Logger } from './observability/logger.js';
 import { createLogSecurityEvents } from './security-monitoring/log-sink.js';
 import { createSecurityEventStore } from './security-monitoring/event-store.js';
 import { createSecurityEventLog, type SecurityEventLog } from './security-monitoring/service.js';
@@ -44,6 +53,16 @@ export interface Services {
   /** The persistent security event log (batched writes; admin API and `vigil events tail` read it). */
   securityEvents: SecurityEventLog;
   health: HealthService;
+  /** `/health/detailed`: every section, each bounded by HEALTH_CHECK_TIMEOUT. */
+  detailedHealth: () => Promise<DetailedHealth>;
+  /** CPU, memory, event-loop lag and free disk, sampled every 15 s. */
+  resources: ResourceMonitor;
+  /** Sentry when SENTRY_DSN is set (and not DEBUG); otherwise it does nothing. */
+  errorTracking: ErrorTracker;
+  /** Prometheus metrics; undefined when PROMETHEUS_METRICS=false. */
+  metrics: Metrics | undefined;
+  /** The metrics gauges computed by query every 30 s (`refresh()` computes them now); undefined without metrics. */
+  gauges: ScheduledGauges | undefined;
   protection: Protection;
   kv: KeyValueStore;
   /** User accounts (admin routes look users up). */
@@ -73,11 +92,16 @@ export class SchemaNotCurrentError extends Error {
 
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
   const clock = overrides.clock ?? systemClock;
-  const logger = overrides.logger ?? createLogger(config, overrides.logDestination);
+  // The server's own output (stdout, and LOG_FILE rotated) unless a test or the CLI gives one.
+  const logOutput = overrides.logger || overrides.logDestination ? undefined : createLogOutput(config);
+  const logger = overrides.logger ?? logOutput?.logger ?? createLogger(config, overrides.logDestination);
   const log = (component: string) => componentLogger(logger, config, component);
-  const database = overrides.database ?? openDatabase(config.database);
+  const metrics = config.metrics.enabled ? createMetrics({ version: config.version }) : undefined;
+  const database = overrides.database ?? openDatabase(config.database, { onQuery: createQueryMonitor({ metrics, logger: log('db'), slowQueryMs: config.dbMonitor.slowQueryMs }) });
   let openedKv: KeyValueStore | undefined;
+  let errorTracking: ErrorTracker | undefined;
   try {
+    errorTracking = await createErrorTracker(config, log('vigil'));
     if (overrides.migrate ?? config.database.autoMigrate) {
       const applied = await migrateToLatest(database.db);
       if (applied.length > 0) log('db').info({ migrations: applied }, `applied ${applied.length} migration(s)`);
@@ -101,7 +125,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       logger: log('security'),
       clock,
       pii: config.log.pii,
-      listeners: [securityEvents.store.record, ...(overrides.securityListeners ?? []), (e) => observe(e)],
+      listeners: [securityEvents.store.record, ...(metrics ? [countSecurityEvents(metrics)] : []), ...(overrides.securityListeners ?? []), (e) => observe(e)],
     });
 
     const jwt = config.jwt;
@@ -133,29 +157,75 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     observe = protection.observe;
     await protection.init();
 
-    const hasher = await createPasswordHasher(config.passwords.argon2);
+    const argon2 = await createPasswordHasher(config.passwords.argon2);
+    const hasher = metrics ? timedHasher(argon2, metrics) : argon2;
     const policy = createPasswordPolicy(config.passwords);
     const guard = { lockout: protection.lockout, emergency: { enabled: protection.emergency.enabled, accessTtlMs: config.protection.emergency.accessTtlMs } };
-    const auth = createAuthService({ users: repos.users, hasher, policy, tokens, events, clock, refreshTtlMs: jwt.refreshTtlMs, algorithm: jwt.algorithm, onError, guard });
-    const apiKeys = createApiKeyService({ repo: repos.apiKeys, clock, events, staticKeys: config.apiKeys, onError });
-    const health = createHealthService({ config, database, clock, features: () => ({ emergency_mode: protection.emergency.enabled() }) });
+    const authService = createAuthService({ users: repos.users, hasher, policy, tokens, events, clock, refreshTtlMs: jwt.refreshTtlMs, algorithm: jwt.algorithm, onError, guard });
+    const apiKeyService = createApiKeyService({ repo: repos.apiKeys, clock, events, staticKeys: config.apiKeys, onError });
+    const auth = metrics ? countedRefresh(authService, metrics) : authService;
+    const apiKeys = metrics ? countedApiKeys(apiKeyService, metrics) : apiKeyService;
+    const tracker = errorTracking;
+    const health = createHealthService({
+      config,
+      database,
+      kv,
+      clock,
+      features: () => ({ emergency_mode: protection.emergency.enabled(), metrics: config.metrics.enabled, error_tracking: tracker.enabled }),
+    });
     await health.start();
+    const resources = createResourceMonitor({ dataDir: dataDirectory(config), clock });
+    resources.start();
+    const detailedHealth = createDetailedHealth({
+      health,
+      clock,
+      timeoutMs: config.health.checkTimeoutMs,
+      pool: () => poolUsage(database.pool, config.database.poolMax),
+      blacklistStats: () => tokens.blacklistStats(),
+      lockedAccounts: async () => (await protection.lockout.listLocked()).length,
+      blockedIps: () => protection.ipBlocks.activeCount(),
+      resources: () => resources.latest(),
+    });
+    if (metrics) {
+      registerLiveGauges(metrics, {
+        databaseUp: () => health.snapshot().services.database.status === 'connected',
+        redisUp: () => kv.status() === 'up',
+        blockedIps: () => protection.ipBlocks.activeCount(),
+        pool: database.pool,
+      });
+    }
+    const gauges = metrics && createScheduledGauges({ metrics, repos: { blacklist: repos.blacklist, accountLocks: repos.accountLocks, refreshTokens: repos.refreshTokens }, clock, onError });
+    await gauges?.start();
 
     return {
-      config, clock, logger, log, database, hasher, policy, tokens, auth, apiKeys, events, securityEvents, health, protection, kv, users: repos.users,
+      config, clock, logger, log, database, hasher, policy, tokens, auth, apiKeys, events, securityEvents, health, metrics, gauges, protection, kv, users: repos.users,
+      detailedHealth, resources, errorTracking: tracker,
       async close() {
         health.stop();
+        resources.stop();
+        await gauges?.stop();
         await protection.close();
         tokens.close();
         await kv.close();
         // Stored before the database closes: nothing recorded until now is lost.
         await securityEvents.store.close();
         await database.close();
+        await tracker.close();
+        // Last, so every line above is in the file.
+        await logOutput?.close();
       },
     };
   } catch (e) {
     await openedKv?.close().catch(() => undefined);
     await database.close();
+    await errorTracking?.close();
+    await logOutput?.close();
     throw e;
   }
+}
+
+/** Vigil's data directory (free disk is reported for its file system): the SQLite file's, else the signing key file's. */
+function dataDirectory(config: Config): string {
+  const db = config.database;
+  return dirname(resolve(db.kind === 'sqlite' && db.path !== ':memory:' ? db.path : config.jwt.keyFile));
 }

@@ -128,7 +128,7 @@ function cliConfig(config: Config, verbose: boolean): Config {
 
 /** Every secret in the config, to keep them out of error messages that echo a driver's text. */
 function secretsOf(config: Config): string[] {
-  const secrets = [config.jwt.secret, config.jwt.keyEncryptionKey, config.apiKeys.public, config.apiKeys.admin];
+  const secrets = [config.jwt.secret, config.jwt.keyEncryptionKey, config.apiKeys.public, config.apiKeys.admin, config.sentry.dsn];
   if (config.database.kind === 'postgres') {
     secrets.push(config.database.url);
     try {

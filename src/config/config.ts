@@ -62,6 +62,10 @@ export interface Config {
     detectors: Record<DetectorKind, DetectorSpec<DetectorAction>>;
   };
   securityEvents: { queueMax: number };
+  /** The database monitor: queries slower than `slowQueryMs` are logged (DB_SLOW_QUERY_MS). */
+  dbMonitor: { slowQueryMs: number };
+  /** Prometheus metrics: off, on the API port (`port` undefined) or on a port of their own; optional bearer token. */
+  metrics: { enabled: boolean; port: number | undefined; token: string | undefined };
   passwords: {
     minLength: number;
     maxLength: number;
@@ -73,5 +77,11 @@ export interface Config {
     levels: Record<string, string>;
     pretty: boolean;
     pii: boolean;
+    /** LOG_FILE: also written there, rotated at `maxSizeBytes`, `backupCount` old files kept. */
+    file: { path: string; maxSizeBytes: number; backupCount: number } | undefined;
   };
+  /** Timeout of each dependency check of /health/ready and /health/detailed. */
+  health: { checkTimeoutMs: number };
+  /** Error tracking; `dsn` undefined (or DEBUG on) = off. */
+  sentry: { dsn: string | undefined; tracesSampleRate: number };
 }

@@ -71,6 +71,9 @@ export function loadConfig(env: Env): Config {
   if (r.jwtAlgorithm === 'HS256' && !r.jwtSecret) {
     issues.push({ env: VARS.jwtSecret.env, value: '(unset)', expected: 'a secret when JWT_ALGORITHM=HS256' });
   }
+  if (r.metricsPort !== undefined && r.metricsPort === r.port) {
+    issues.push({ env: VARS.metricsPort.env, value: JSON.stringify(String(r.metricsPort)), expected: 'a port other than API_PORT (unset it to serve /metrics on the API port)' });
+  }
   if (issues.length > 0) throw new ConfigError(issues);
 
   const config: Config = {
@@ -138,6 +141,8 @@ export function loadConfig(env: Env): Config {
       },
     },
     securityEvents: { queueMax: need('securityEventQueueMax') },
+    dbMonitor: { slowQueryMs: need('dbSlowQueryMs') },
+    metrics: { enabled: need('prometheusMetrics'), port: r.metricsPort, token: r.metricsToken },
     passwords: {
       minLength: need('passwordMinLength'),
       maxLength: 128,
@@ -153,7 +158,10 @@ export function loadConfig(env: Env): Config {
       levels: need('logLevels'),
       pretty: need('logPretty'),
       pii: need('logPii'),
+      file: r.logFile === undefined ? undefined : { path: r.logFile, maxSizeBytes: need('logMaxSize'), backupCount: need('logBackupCount') },
     },
+    health: { checkTimeoutMs: need('healthCheckTimeout') },
+    sentry: { dsn: r.sentryDsn, tracesSampleRate: need('sentryTracesSampleRate') },
   };
   return deepFreeze(config);
 }

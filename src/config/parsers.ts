@@ -61,8 +61,8 @@ export const duration = (minMs = 1): Parser<number> => ({
   },
 });
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 };
-/** A byte size (`10MB`, `512kb`, `1048576`); returns bytes. */
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+/** A byte size (`10MB`, `512kb`, `10k`, `1048576`); returns bytes. */
 export const byteSize: Parser<number> = {
   expected: 'a size such as 1048576, 512KB or 10MB',
   parse(raw) {
@@ -272,5 +272,32 @@ export const ipTargets: Parser<IpTarget[]> = {
         if (!target) throw new InvalidValue(this.expected);
         return target;
       });
+  },
+};
+
+/** A number from 0 to 1 (`0.1`, `1`, `0`): a sampling rate. */
+export const fraction: Parser<number> = {
+  expected: 'a number from 0 to 1, e.g. 0.1',
+  parse(raw) {
+    const text = raw.trim();
+    const n = Number(text);
+    if (!/^\d+(\.\d+)?$/.test(text) || !(n >= 0 && n <= 1)) throw new InvalidValue(this.expected);
+    return n;
+  },
+};
+
+/** A Sentry DSN: `https://<public key>@<host>/<project id>` (http for a local relay). */
+export const sentryDsn: Parser<string> = {
+  expected: 'a Sentry DSN such as https://<key>@o0.ingest.sentry.io/<project>',
+  parse(raw) {
+    const text = raw.trim();
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new InvalidValue(this.expected);
+    }
+    if (!['http:', 'https:'].includes(url.protocol) || url.username === '' || !/^\/(.+\/)?\d+$/.test(url.pathname)) throw new InvalidValue(this.expected);
+    return text;
   },
 };

@@ -28,5 +28,7 @@ export function redactConfig(config: Config): unknown {
     redis: { ...config.redis, url: config.redis.url === undefined ? null : redactUrl(config.redis.url) },
     jwt: { ...config.jwt, secret: setOrNot(config.jwt.secret), keyEncryptionKey: setOrNot(config.jwt.keyEncryptionKey) },
     apiKeys: { public: setOrNot(config.apiKeys.public), admin: setOrNot(config.apiKeys.admin) },
+    metrics: { ...config.metrics, token: setOrNot(config.metrics.token) },
+    sentry: { ...config.sentry, dsn: setOrNot(config.sentry.dsn) },
   };
 }

@@ -40,6 +40,7 @@ export const VARS = {
   databasePoolMax: v({ env: 'DATABASE_POOL_MAX', parser: p.int(1, 1000), default: '10', doc: 'PostgreSQL pool size per instance.' }),
   databaseSsl: v({ env: 'DATABASE_SSL', parser: p.bool, default: 'false', doc: 'Use TLS to PostgreSQL (verifying the server certificate).' }),
   databaseAutoMigrate: v({ env: 'DATABASE_AUTO_MIGRATE', parser: p.bool, default: (env) => (inProduction(env) ? 'false' : 'true'), doc: 'Apply pending migrations at start. Default true outside production; in production run `vigil migrate`.' }),
+  dbSlowQueryMs: v({ env: 'DB_SLOW_QUERY_MS', parser: p.int(0, 3_600_000), default: '500', doc: 'Queries slower than this many milliseconds are logged (`db` logger, level warn) with their operation, table and duration, never their SQL or parameters. `0` logs every query.' }),
   allowSqliteInProduction: v({ env: 'ALLOW_SQLITE_IN_PRODUCTION', parser: p.bool, default: 'false', doc: 'Explicit opt-in to run production on SQLite (single instance only).' }),
   redisUrl: v({ env: 'REDIS_URL', parser: p.redisUrl, secret: true, doc: '`redis://[user:pass@]host:6379[/db]` (or `rediss://` for TLS): counters, blocks, lockouts and revocations shared by every instance. Unset: kept in this process (one instance). When Redis is unreachable each instance falls back to its own memory, logs it once, and uses Redis again when it returns. The password part is redacted everywhere.' }),
   redisKeyPrefix: v({ env: 'REDIS_KEY_PREFIX', parser: p.str({ minLength: 1 }), default: 'vigil:', doc: 'Prefix of every Redis key and pub/sub channel Vigil uses (separate deployments sharing one Redis need different prefixes).' }),
@@ -84,6 +85,11 @@ export const VARS = {
   detectAuthErrorSpike: v({ env: 'DETECT_AUTH_ERROR_SPIKE', parser: p.detector(DETECTOR_ACTIONS), default: '50/5m:notify', doc: 'More than N 401/403 responses to one IP within the window.' }),
   securityEventQueueMax: v({ env: 'SECURITY_EVENT_QUEUE_MAX', parser: p.int(100, 10_000_000), default: '100000', doc: 'Security events held in memory while waiting to be written to the `security_events` table (in batches, off the request path). Beyond it events are dropped, counted and logged.' }),
 
+  // Prometheus metrics (docs/operations.md#metrics).
+  prometheusMetrics: v({ env: 'PROMETHEUS_METRICS', parser: p.bool, default: 'true', doc: 'Serve Prometheus metrics at `/metrics`. `false`: no metrics are collected and `/metrics` is a 404.' }),
+  metricsPort: v({ env: 'METRICS_PORT', parser: p.int(1, 65535), doc: 'Serve `/metrics` on this port of `API_HOST` instead of the API port (e.g. `9100`, reachable only from the monitoring network); the API port then has no `/metrics`. Unset: on the API port.' }),
+  metricsToken: v({ env: 'METRICS_TOKEN', parser: p.str({ minLength: 16 }), secret: true, doc: 'Bearer token `/metrics` requires (`Authorization: Bearer <token>`, at least 16 characters; Prometheus: `authorization.credentials_file`). Unset: `/metrics` answers anyone who can reach it.' }),
+
   passwordMinLength: v({ env: 'PASSWORD_MIN_LENGTH', parser: p.int(8, 128), default: '12', doc: 'Minimum password length (maximum is 128).' }),
   passwordMinStrength: v({ env: 'PASSWORD_MIN_STRENGTH', parser: p.int(0, 4), default: '3', doc: 'Minimum zxcvbn score (0–4) a new password must reach; rejects common and context-specific passwords.' }),
   passwordHashMemoryKib: v({ env: 'PASSWORD_HASH_MEMORY_KIB', parser: p.int(1024, 4_194_304), default: '19456', doc: 'argon2id memory cost in KiB (OWASP: 19456).' }),
@@ -94,6 +100,12 @@ export const VARS = {
   logLevels: v({ env: 'LOG_LEVELS', parser: p.levelMap(LOG_LEVELS), default: '', doc: 'Per-component levels, e.g. `security=info,db=warn`.' }),
   logPretty: v({ env: 'LOG_PRETTY', parser: p.bool, default: 'false', doc: 'Human-readable log lines (development terminals; needs the dev dependency pino-pretty).' }),
   logPii: v({ env: 'LOG_PII', parser: p.bool, default: 'false', doc: 'Log email addresses unmasked.' }),
+  logFile: v({ env: 'LOG_FILE', parser: p.str({ minLength: 1 }), doc: 'Also write the log to this file (stdout stays on), rotated by size in a worker thread: `vigil.log` is written as `vigil.1.log`, `vigil.2.log`, … (the highest number is the current file). Give it a directory of its own. Unset: stdout only.' }),
+  logMaxSize: v({ env: 'LOG_MAX_SIZE', parser: p.byteSize, default: '100MB', doc: 'Size at which `LOG_FILE` is rotated (`100MB`, `10k`, `1g`, or bytes).' }),
+  logBackupCount: v({ env: 'LOG_BACKUP_COUNT', parser: p.int(0, 1000), default: '5', doc: 'Rotated log files kept besides the current one; older ones are deleted.' }),
+  healthCheckTimeout: v({ env: 'HEALTH_CHECK_TIMEOUT', parser: p.duration(100), default: '2s', doc: 'How long `/health/ready` and `/health/detailed` wait for each dependency (database, Redis) before reporting it as `timeout`.' }),
+  sentryDsn: v({ env: 'SENTRY_DSN', parser: p.sentryDsn, secret: true, doc: 'Report unexpected errors (every 5xx, unhandled rejections) to Sentry at this DSN. Ignored when `DEBUG=true`. Request data is not sent and secrets are scrubbed (docs/operations.md#error-tracking).' }),
+  sentryTracesSampleRate: v({ env: 'SENTRY_TRACES_SAMPLE_RATE', parser: p.fraction, default: '0.1', doc: 'Sentry `tracesSampleRate` (0–1).' }),
   debug: v({ env: 'DEBUG', parser: p.bool, default: 'false', doc: 'Debug mode (verbose logs). Refused in production.' }),
 } as const;
 

@@ -10,6 +10,8 @@ export interface FieldError {
 export interface ProblemExtensions {
   policy?: string;
   retry_after?: number;
+  /** `not_ready`: every readiness check with its outcome. */
+  checks?: Record<string, { status: string; latency_ms: number }>;
 }
 
 /** A typed, expected failure. The HTTP edge turns it into problem+json; nothing else picks a status. */

@@ -35,9 +35,11 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
  * Maps every error to RFC 9457 problem+json, once, at the edge. Client errors say what was
  * wrong; anything else is a generic 500 with an error id, its details kept in the log.
  */
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, hooks: { onServerError?: (error: unknown, request: FastifyRequest) => void } = {}): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) {
+      // A typed 5xx is reported too, but not a readiness answer: a probe failing during an outage is not a bug.
+      if (error.status >= 500 && error.code !== 'not_ready') hooks.onServerError?.(error, request);
       return send(reply, problem(error.code, error.detail, request.id, { ...error.extensions, ...(error.errors ? { errors: error.errors } : {}) }), error.headers);
     }
     const fe = error as FastifyError;
@@ -54,7 +56,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return send(reply, problem(code, detail, request.id));
     }
     const errorId = randomUUID();
-    request.log.error({ err: error, error_id: errorId }, 'unhandled error');
+    const p = request.principal;
+    request.log.error({ err: error, error_id: errorId, ip: request.ip, user_id: p?.kind === 'user' ? p.userId : undefined }, 'unhandled error');
+    hooks.onServerError?.(error, request);
     return send(reply, problem('internal_error', `An internal error occurred; quote error id ${errorId}`, request.id, { error_id: errorId }));
   });
 

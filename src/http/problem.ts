@@ -13,6 +13,7 @@ export interface Problem {
   error_id?: string;
   policy?: string;
   retry_after?: number;
+  checks?: Record<string, { status: string; latency_ms: number }>;
 }
 
 export const ProblemSchema = Type.Object(
@@ -27,6 +28,9 @@ export const ProblemSchema = Type.Object(
     error_id: Type.Optional(Type.String({ description: 'Reference of an internal error in the logs' })),
     policy: Type.Optional(Type.String({ description: 'The rate-limit policy that was exceeded (429)' })),
     retry_after: Type.Optional(Type.Integer({ description: 'Seconds until the request may be retried (429)' })),
+    checks: Type.Optional(
+      Type.Record(Type.String(), Type.Object({ status: Type.String(), latency_ms: Type.Number() }), { description: 'Each readiness check and its outcome: ok, error or timeout (not_ready)' }),
+    ),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );

@@ -14,20 +14,77 @@ export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]',
 ];
 
-/** The root logger: JSON lines with `time`, `level` (as a word), `logger`, `msg`. */
-export function createLogger(config: Pick<Config, 'log'>, destination?: DestinationStream): Logger {
-  const options: LoggerOptions = {
+function loggerOptions(config: Pick<Config, 'log'>): LoggerOptions {
+  return {
     level: lowestLevel(config.log.level, Object.values(config.log.levels)),
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // Applied once, before the line is written anywhere: stdout and LOG_FILE get the same redacted line.
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
   };
+}
+
+const PRETTY = { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } };
+
+/** The root logger: JSON lines with `time`, `level` (as a word), `logger`, `msg`. */
+export function createLogger(config: Pick<Config, 'log'>, destination?: DestinationStream): Logger {
+  const options = loggerOptions(config);
   if (destination) return pino(options, destination);
-  if (config.log.pretty) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
-  }
+  if (config.log.pretty) return pino({ ...options, transport: PRETTY });
   return pino(options);
+}
+
+/** The server's logger and what it writes to; `close()` flushes the file and ends its worker thread. */
+export interface LogOutput {
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * The server's log: stdout (pretty with LOG_PRETTY) and, with LOG_FILE, the same lines in a file
+ * rotated by size (pino-roll, in pino's worker thread, so file writes never block a request):
+ * `vigil.log` is written as `vigil.1.log`, `vigil.2.log`, …; the highest number is the current
+ * file, and LOG_BACKUP_COUNT older ones are kept (also those of earlier runs).
+ */
+export function createLogOutput(config: Pick<Config, 'log'>, stdout?: DestinationStream): LogOutput {
+  const file = config.log.file;
+  if (!file) {
+    const logger = stdout ? createLogger(config, stdout) : createLogger(config);
+    return { logger, close: async () => logger.flush() };
+  }
+  const options = loggerOptions(config);
+  const console = stdout ?? (config.log.pretty ? pino.transport(PRETTY) : pino.destination({ dest: 1, sync: true }));
+  const rolling = pino.transport({
+    target: 'pino-roll',
+    options: {
+      file: file.path,
+      size: `${file.maxSizeBytes}b`,
+      mkdir: true,
+      sync: true,
+      // With removeOtherLogFiles pino-roll's count includes the current file.
+      limit: { count: file.backupCount + 1, removeOtherLogFiles: true },
+    },
+  });
+  const level = options.level as string;
+  const logger = pino(options, pino.multistream([{ level: level as pino.Level, stream: console }, { level: level as pino.Level, stream: rolling }]));
+  let closing: Promise<void> | undefined;
+  return {
+    logger,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        // Bounded: a worker that does not finish must not hold the shutdown.
+        const done = setTimeout(resolve, 5000);
+        rolling.once('close', () => {
+          clearTimeout(done);
+          resolve();
+        });
+        logger.flush();
+        rolling.end();
+      });
+      return closing;
+    },
+  };
 }
 
 const ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];

@@ -121,8 +121,8 @@ describe('GET /health', () => {
     t = await makeTestApp();
     const res = await t.app.inject({ method: 'GET', url: '/health' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'healthy', version: expect.any(String), environment: 'development', uptime: expect.any(Number), services: { database: { status: 'connected' } },
-      features: { rate_limiting: false, security_headers: true, request_id_tracking: true, emergency_mode: false },
+    expect(res.json()).toEqual({ status: 'healthy', version: expect.any(String), environment: 'development', uptime: expect.any(Number), services: { database: { status: 'connected' }, redis: { status: 'not_configured' } },
+      features: { rate_limiting: false, security_headers: true, request_id_tracking: true, emergency_mode: false, metrics: true, error_tracking: false },
     });
   });
 

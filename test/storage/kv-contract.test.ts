@@ -84,9 +84,10 @@ for (const backend of backends) {
       await s?.close();
     });
 
-    it('reports its kind and is up', () => {
+    it('reports its kind and is up', async () => {
       expect(s.kv.kind).toBe(backend.name);
       expect(s.kv.status()).toBe('up');
+      await expect(s.kv.ping()).resolves.toBeUndefined();
     });
 
     describe('increment', () => {

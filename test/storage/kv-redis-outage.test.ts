@@ -55,6 +55,8 @@ describe.skipIf(!runRedis)('Redis adapter: outage and recovery', () => {
     await server.stop();
     await eventually(() => expect([a.status(), b.status()]).toEqual(['degraded', 'degraded']), 3000);
     expect(statusesA).toEqual(['degraded']);
+    // A health check sees the outage: ping never answers from local state.
+    await expect(a.ping()).rejects.toThrow();
 
     const started = Date.now();
     // Local counters start from scratch: each instance counts on its own meanwhile.

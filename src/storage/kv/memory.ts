@@ -126,6 +126,7 @@ export function createMemoryKv(
     },
 
     status: (): KvStatus => 'up',
+    async ping() {},
     onStatusChange() {
       // Never changes.
     },

@@ -26,6 +26,11 @@ export interface KeyValueStore {
    * state until it returns (counters are per instance meanwhile, publishes reach this instance only).
    */
   status(): KvStatus;
+  /**
+   * One round trip to the store, for health checks: Redis answers PING (within its command
+   * timeout), or this rejects; it never falls back to local state. In memory it always resolves.
+   */
+  ping(): Promise<void>;
   /** Called on each transition between `up` and `degraded`. */
   onStatusChange(listener: (status: KvStatus) => void): void;
   close(): Promise<void>;

@@ -89,6 +89,8 @@ export async function createRedisKv(options: RedisKvOptions): Promise<RedisKv> {
     // A command in flight when the connection drops is answered locally rather than sent twice.
     autoResendUnfulfilledCommands: false,
     commandTimeout: commandTimeoutMs,
+    // Commands issued in the same tick (a request's global, per-IP and per-route limits) go out in one write.
+    enableAutoPipelining: true,
     connectTimeout: options.connectTimeoutMs ?? 2000,
     // Never give up; back off exponentially from 100 ms to the cap, with jitter so instances spread out.
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times - 1, 16), maxDelay) + Math.floor(Math.random() * 100),
@@ -100,6 +102,7 @@ export async function createRedisKv(options: RedisKvOptions): Promise<RedisKv> {
   // Subscriptions may be made while Redis is away: queue them until it is back, never fail them.
   const subscriber = client.duplicate({
     connectionName: 'vigil-sub',
+    enableAutoPipelining: false,
     enableOfflineQueue: true,
     maxRetriesPerRequest: null,
     autoResendUnfulfilledCommands: true,
@@ -305,6 +308,10 @@ export async function createRedisKv(options: RedisKvOptions): Promise<RedisKv> {
     },
 
     status: () => status,
+    async ping() {
+      if (client.status !== 'ready') throw new Error(`Redis is not connected (${client.status})`);
+      await client.ping();
+    },
     onStatusChange(listener) {
       listeners.push(listener);
     },
