@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { ConfigError, environmentWithDotenv, failures, loadConfig, productionReadiness, type Config } from './config/index.js';
+import { startMetricsServer } from './observability/metrics-http.js';
 import { createServices } from './services.js';
 
 /** Loads config (environment over `.env`), or prints every problem and exits 1. */
@@ -42,6 +43,7 @@ export async function serve(config: Config): Promise<void> {
   }
 
   const app = await buildApp(services);
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) {
@@ -57,6 +59,7 @@ export async function serve(config: Config): Promise<void> {
     force.unref();
     try {
       await app.close();
+      await metricsServer?.close();
       await services.close();
       log.info('shutdown complete');
       process.exit(0);
@@ -70,6 +73,10 @@ export async function serve(config: Config): Promise<void> {
 
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   log.info({ address, environment: config.environment, database: config.database.kind, version: config.version }, `Vigil listening on ${address}`);
+  if (services.metrics && config.metrics.port !== undefined) {
+    metricsServer = await startMetricsServer({ metrics: services.metrics, config, logger: services.log('metrics') });
+    log.info({ address: `http://${config.http.host}:${config.metrics.port}/metrics` }, 'metrics listening on their own port');
+  }
 }
 
 const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;

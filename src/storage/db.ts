@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type Logger as QueryLogger, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/index.js';
 import type { DB } from './schema.js';
@@ -59,7 +59,11 @@ function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectDatab
   };
 }
 
-export function openDatabase(config: Config['database']): Database {
+/**
+ * Opens the configured database. `onQuery` sees every query with its duration (the database
+ * monitor: metrics and slow-query log); without it Kysely does not time queries at all.
+ */
+export function openDatabase(config: Config['database'], options: { onQuery?: QueryLogger } = {}): Database {
   if (config.kind === 'sqlite') {
     prepareSqliteFile(config.path);
     const sqlite = new SqliteDatabase(config.path);
@@ -67,7 +71,7 @@ export function openDatabase(config: Config['database']): Database {
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), log: options.onQuery });
     return {
       db,
       dialect: 'sqlite',
@@ -83,6 +87,6 @@ export function openDatabase(config: Config['database']): Database {
     types: pgTypes,
     connectionTimeoutMillis: 10_000,
   });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: options.onQuery });
   return { db, dialect: 'postgres', sqlite: undefined, pool, close: () => db.destroy() };
 }
