@@ -121,7 +121,18 @@ export interface VigilServer extends Server {
 }
 
 /**
- * Vigil itself: the shipped entry point `node dist/main.js`, unmodified, configured by environment
+ * The Node.js flags `npm start` runs Vigil with (package.json's start script, e.g. the young
+ * generation's size), so the benchmark measures the process as shipped.
+ */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.trim().split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/main.js') throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return words.slice(1, -1);
+}
+
+/**
+ * Vigil itself: the shipped entry point `node dist/main.js` with `npm start`'s flags, configured by environment
  * (API_PORT=0). Its stdout (the JSON log) goes to `logFile`; the port is read from the
  * "Vigil listening on" line, which is why the `vigil` component logger stays at info.
  */
@@ -129,7 +140,7 @@ export async function startVigil(opts: { dir: string; logFile: string; env: Reco
   const fd = openSync(opts.logFile, 'a');
   let stderr = '';
   const child = track(
-    spawn(process.execPath, [...(opts.nodeArgs ?? []), join(ROOT_DIR, 'dist', 'main.js')], {
+    spawn(process.execPath, [...startFlags(), ...(opts.nodeArgs ?? []), join(ROOT_DIR, 'dist', 'main.js')], {
       cwd: opts.dir, // no .env is read from the repository
       env: baseEnv(opts.env),
       stdio: ['ignore', fd, 'pipe'],
