@@ -1,6 +1,7 @@
 import { buildApp } from './app.js';
 import { ConfigError, environmentWithDotenv, failures, loadConfig, productionReadiness, type Config } from './config/index.js';
 import { startMetricsServer } from './observability/metrics-http.js';
+import { createFatalErrorHandler } from './observability/process-errors.js';
 import { createServices } from './services.js';
 
 /** Loads config (environment over `.env`), or prints every problem and exits 1. */
@@ -31,6 +32,10 @@ export async function serve(config: Config): Promise<void> {
 
   const services = await createServices(config);
   const log = services.log('vigil');
+  // Logged with type and stack, sent to error tracking, then exit 1 as Node.js would.
+  const fatal = createFatalErrorHandler({ logger: log, errorTracking: services.errorTracking, exit: (code) => process.exit(code) });
+  process.on('unhandledRejection', (reason) => void fatal(reason, 'unhandledRejection'));
+  process.on('uncaughtException', (error) => void fatal(error, 'uncaughtException'));
   if (config.environment === 'production') {
     for (const w of readiness.filter((i) => i.status === 'warn')) log.warn({ check: w.id }, `${w.message}: ${w.fix ?? ''}`);
   }

@@ -4,6 +4,7 @@ import { registerApiKey } from './apikey.js';
 import { registerConfig } from './config.js';
 import { CliError, EXIT, loadCliConfig, safeMessage, toCliError, type CliIo, type GlobalOptions } from './context.js';
 import { registerEvents } from './events.js';
+import { registerHealth } from './health.js';
 import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
 import { registerEmergency, registerIp } from './protection.js';
@@ -62,6 +63,7 @@ export function buildProgram(io: CliIo): Command {
   registerEvents(program, io);
   registerIp(program, io);
   registerEmergency(program, io);
+  registerHealth(program, io);
   return program;
 }
 
