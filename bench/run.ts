@@ -12,6 +12,7 @@
  *   BENCH_LOGIN_CONNECTIONS  connections for login, and concurrent verifies for the argon2 baseline (default 8)
  *   BENCH_HEALTH_RATE        /health requests per second on one connection (default 50)
  *   BENCH_RSS_REQUESTS       `me` requests before reading the server's RSS (default 100000)
+ *   BENCH_METRICS_SCRAPES    sequential /metrics scrapes timed after the observability runs (default 20)
  *   BENCH_REDIS_URL          Redis for the shared-store run (default redis://127.0.0.1:6379/14; the
  *                            database is flushed before the run)
  *   BENCH_CPU_PROF           a directory: run the Vigil servers with --cpu-prof into it
@@ -24,6 +25,8 @@
  *     per-request hooks without auth or database)
  *   GET /api/v1/auth/me with rate limiting off (twice: before and after), with it on (in-memory
  *     store, the same server as the first target) and with it on over Redis (BENCH_REDIS_URL)
+ *   GET /api/v1/auth/me with metrics and file logging off (twice) and on (info to LOG_FILE); /health
+ *     at a low rate during that load; then timed scrapes of /metrics of the warmed process
  *   raw argon2id verify (bench/argon2-verify.ts, own process) then POST /api/v1/auth/login
  *   GET /health (then GET /auth/me) at a low rate on one connection, alone and during a login load
  *   POST /api/v1/auth/refresh with rotation (a pool of live refresh tokens)
@@ -60,11 +63,12 @@ const S = {
   loginConnections: envNumber('BENCH_LOGIN_CONNECTIONS', 8),
   healthRate: envNumber('BENCH_HEALTH_RATE', 50),
   rssRequests: envNumber('BENCH_RSS_REQUESTS', 100_000),
+  metricsScrapes: envNumber('BENCH_METRICS_SCRAPES', 20),
   redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/14',
   cpuProfDir: process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined,
 };
 
-const TARGETS = { meVsBare: 0.5, loginVsArgon2: 0.85, healthP99Ms: 20, rssMiB: 150, protectedVsOff: 0.9, redisVsOff: 0.6, eventsPerS: 10_000 };
+const TARGETS = { meVsBare: 0.5, loginVsArgon2: 0.85, healthP99Ms: 20, rssMiB: 150, protectedVsOff: 0.9, redisVsOff: 0.6, eventsPerS: 10_000, observedVsOff: 0.85, healthUnderMeP99Ms: 5, metricsScrapeMs: 50 };
 
 // Vigil's own defaults (production argon2id parameters: m=19456 KiB, t=2, p=1), read from its config schema.
 const ARGON2 = loadConfig({}).passwords.argon2;
@@ -183,6 +187,21 @@ function refreshOptions(base: string, pool: string[], counters: { starved: numbe
   return { url: base, connections: S.connections, duration: S.durationS, requests: [request] };
 }
 
+/** Sequential GET /metrics, each timed from request to the last byte of the body. */
+async function scrapeTimes(url: string, count: number): Promise<{ ms: number[]; bytes: number }> {
+  const ms: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const begin = performance.now();
+    const res = await fetch(url);
+    const body = await res.text();
+    ms.push(performance.now() - begin);
+    if (res.status !== 200 || !body.includes('vigil_http_requests_total')) throw new Error(`/metrics answered ${res.status}: ${body.slice(0, 200)}`);
+    bytes = body.length;
+  }
+  return { ms, bytes };
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   const loadStart = loadavg();
@@ -245,6 +264,33 @@ async function main(): Promise<void> {
 
   const helloRps = (hello1.rps + hello2.rps) / 2;
   const helloDrift = Math.abs(hello1.rps - hello2.rps) / helloRps;
+
+  // --- Observability's cost: metrics and file logging on against both off ----------------------
+  // "On" is how an operator runs it: metrics collected, the access line of every request at info,
+  // to stdout and to a rotated LOG_FILE. "Off": no metrics, LOG_LEVEL=warn, no file.
+  mkdirSync(join(workDir, 'obs-on-file'), { recursive: true });
+  const obsOff = await vigil('obs-off-warn', 'warn', { PROMETHEUS_METRICS: 'false' });
+  const obsOn = await vigil('obs-on-info', 'info', { PROMETHEUS_METRICS: 'true', LOG_FILE: join(workDir, 'obs-on-file', 'vigil.log') });
+  for (const server of [obsOff, obsOn]) {
+    await register(server.url, email);
+    tokens.set(server, await login(server.url, email));
+  }
+  const obsOff1 = await step('me, metrics off, LOG_LEVEL=warn, no LOG_FILE (1/2)', meOptions(obsOff.url, access(obsOff)), obsOff.pid);
+  const obsOnRun = await step('me, metrics on, LOG_LEVEL=info, LOG_FILE', meOptions(obsOn.url, access(obsOn)), obsOn.pid);
+  const obsOff2 = await step('me, metrics off, LOG_LEVEL=warn, no LOG_FILE (2/2)', meOptions(obsOff.url, access(obsOff)), obsOff.pid);
+  const obsOffRps = (obsOff1.rps + obsOff2.rps) / 2;
+  log('/health during the me load (metrics and file logging on)');
+  const [meUnderProbe, healthUnderMe] = await Promise.all([
+    measure(meOptions(obsOn.url, access(obsOn)), { ...warm, serverPid: obsOn.pid }),
+    measure(healthOptions(obsOn.url), { ...warm, serverPid: obsOn.pid }),
+  ]);
+  log(`  me: ${fmt(meUnderProbe)}`);
+  log(`  health: ${fmt(healthUnderMe)}`);
+  expectClean('me (with /health)', meUnderProbe);
+  expectClean('health (during me)', healthUnderMe);
+  const scrapes = await scrapeTimes(`${obsOn.url}/metrics`, S.metricsScrapes);
+  log(`/metrics scrapes of the warmed process: p50 ${percentile(scrapes.ms, 50).toFixed(1)} ms, max ${Math.max(...scrapes.ms).toFixed(1)} ms, ${(scrapes.bytes / 1024).toFixed(1)} KiB`);
+  await Promise.all([obsOff, obsOn].map((server) => stopChild(server.child)));
 
   // --- Login against raw argon2id verify ------------------------------------------------------
   log(`argon2id verify, ${S.loginConnections} in flight, own process`);
@@ -325,6 +371,10 @@ async function main(): Promise<void> {
     { name: 'GET /auth/me, protections off (mean of 2)', kind: 'baseline', ...cols(meOff1), rps: offRps, p99Ms: Math.max(meOff1.p99Ms, meOff2.p99Ms), measured: `runs ${meOff1.rps.toFixed(0)} / ${meOff2.rps.toFixed(0)}; ${(offRps / helloRps).toFixed(2)} × hello`, target: '' },
     { name: 'GET /auth/me, protections on (in-memory)', kind: 'target', ...cols(meOn), measured: `${(meOn.rps / offRps).toFixed(2)} × off`, ratio: meOn.rps / offRps, target: `≥ ${TARGETS.protectedVsOff} × off`, pass: meOn.rps / offRps >= TARGETS.protectedVsOff },
     { name: 'GET /auth/me, protections on (Redis)', kind: 'target', ...cols(meRedis), measured: `${(meRedis.rps / offRps).toFixed(2)} × off`, ratio: meRedis.rps / offRps, target: `≥ ${TARGETS.redisVsOff} × off`, pass: meRedis.rps / offRps >= TARGETS.redisVsOff },
+    { name: 'GET /auth/me, metrics and file logging off (mean of 2)', kind: 'baseline', ...cols(obsOff1), rps: obsOffRps, p99Ms: Math.max(obsOff1.p99Ms, obsOff2.p99Ms), measured: `runs ${obsOff1.rps.toFixed(0)} / ${obsOff2.rps.toFixed(0)}`, target: '' },
+    { name: 'GET /auth/me, metrics on, info to LOG_FILE', kind: 'target', ...cols(obsOnRun), measured: `${(obsOnRun.rps / obsOffRps).toFixed(2)} × off`, ratio: obsOnRun.rps / obsOffRps, target: `≥ ${TARGETS.observedVsOff} × off`, pass: obsOnRun.rps / obsOffRps >= TARGETS.observedVsOff },
+    { name: `GET /health ${S.healthRate}/s during the me load`, kind: 'target', ...cols(healthUnderMe), cpuUsPerRequest: undefined, measured: `p99 ${healthUnderMe.p99Ms} ms (me ${meUnderProbe.rps.toFixed(0)}/s)`, ratio: healthUnderMe.p99Ms / TARGETS.healthUnderMeP99Ms, target: `p99 < ${TARGETS.healthUnderMeP99Ms} ms`, pass: healthUnderMe.p99Ms < TARGETS.healthUnderMeP99Ms },
+    { name: `GET /metrics, warmed (${S.metricsScrapes} scrapes)`, kind: 'target', p50Ms: percentile(scrapes.ms, 50), p99Ms: Math.max(...scrapes.ms), measured: `max ${Math.max(...scrapes.ms).toFixed(1)} ms, ${(scrapes.bytes / 1024).toFixed(0)} KiB`, ratio: Math.max(...scrapes.ms) / TARGETS.metricsScrapeMs, target: `< ${TARGETS.metricsScrapeMs} ms`, pass: Math.max(...scrapes.ms) < TARGETS.metricsScrapeMs },
     { name: 'argon2id verify, raw', kind: 'baseline', rps: rawRps, p50Ms: rawP50, p99Ms: rawP99, cpuUsPerRequest: (raw.cpuS * 1e6) / raw.count, otherCpuCores: raw.otherCpuCores, measured: `${S.loginConnections} in flight`, target: '' },
     { name: 'POST /auth/login', kind: 'target', ...cols(loginRun), measured: `${loginRatio.toFixed(2)} × verify`, ratio: loginRatio, target: `≥ ${TARGETS.loginVsArgon2} × verify`, pass: loginRatio >= TARGETS.loginVsArgon2 },
     { name: 'POST /auth/refresh (rotation)', kind: 'info', ...cols(refreshRun), measured: `${vsHello(refreshRun).toFixed(2)} × hello`, ratio: vsHello(refreshRun), target: 'report' },
@@ -360,6 +410,7 @@ async function main(): Promise<void> {
       meHs256,
       meProtection: { off: [meOff1, meOff2], on: meOn, redis: { ...meRedis, redisUrl: S.redisUrl, redisCommandsPerRequest } },
       securityEvents: eventsResult,
+      observability: { off: [obsOff1, obsOff2], on: obsOnRun, healthDuringMe: { health: healthUnderMe, me: meUnderProbe }, metricsScrapesMs: scrapes.ms, metricsBytes: scrapes.bytes },
       argon2Raw: { count: raw.count, elapsedS: raw.elapsedS, rps: rawRps, p50Ms: rawP50, p99Ms: rawP99, cpuCores: raw.cpuS / raw.elapsedS, otherCpuCores: raw.otherCpuCores },
       login: loginRun,
       healthIdle,
