@@ -98,6 +98,7 @@ export function productionReadiness(config: Config): ReadinessItem[] {
         ? { id: 'cors_origins', status: 'warn', message: 'API_CORS_ORIGINS lists a plain-http origin: anyone on its network path can make credentialed calls', fix: 'Serve the web app over https and list its https:// origin' }
         : { id: 'cors_origins', status: 'pass', message: cors.length === 0 ? 'CORS is off' : `CORS allows ${cors.length} listed origin${cors.length === 1 ? '' : 's'}` },
   );
+  items.push(metricsItem(config.metrics));
   if (config.log.pii) {
     items.push({ id: 'log_pii', status: 'warn', message: 'LOG_PII=true writes email addresses to logs', fix: 'Set LOG_PII=false' });
   }
@@ -105,6 +106,19 @@ export function productionReadiness(config: Config): ReadinessItem[] {
     items.push({ id: 'auto_migrate', status: 'warn', message: 'Migrations run at start', fix: 'Run `vigil migrate` as a deploy step and set DATABASE_AUTO_MIGRATE=false' });
   }
   return items;
+}
+
+/** /metrics tells the request mix, failure rates and blocks: on the API port it needs a token. */
+function metricsItem(metrics: Config['metrics']): ReadinessItem {
+  if (!metrics.enabled) return { id: 'metrics', status: 'pass', message: 'Metrics are off (PROMETHEUS_METRICS=false)' };
+  if (metrics.token !== undefined) return secretItem('metrics', 'METRICS_TOKEN', metrics.token, true);
+  if (metrics.port !== undefined) return { id: 'metrics', status: 'pass', message: `/metrics only on METRICS_PORT=${metrics.port}, without a token` };
+  return {
+    id: 'metrics',
+    status: 'warn',
+    message: '/metrics is served on the API port without METRICS_TOKEN: anyone who reaches the API can read it',
+    fix: 'Set METRICS_TOKEN (openssl rand -hex 32), or METRICS_PORT on a port only the monitoring network reaches',
+  };
 }
 
 export const failures = (items: ReadinessItem[]) => items.filter((i) => i.status === 'fail');

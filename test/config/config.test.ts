@@ -70,6 +70,7 @@ describe('configuration', () => {
 describe('production checks', () => {
   const prod = {
     ENVIRONMENT: 'production', DATABASE_URL: 'postgres://vigil:pw@db/vigil', DATABASE_SSL: 'true', SIGNING_KEY_ENCRYPTION_KEY: STRONG, DATABASE_AUTO_MIGRATE: 'false',
+    METRICS_TOKEN: STRONG,
   };
   const failed = (env: Record<string, string>) => failures(productionReadiness(loadConfig({ ...prod, ...env }))).map((i) => i.id);
 
@@ -88,6 +89,7 @@ describe('production checks', () => {
     expect(failed({ DEBUG: 'true' })).toEqual(['debug']);
     expect(failed({ DATABASE_URL: 'sqlite:./data/vigil.db' })).toEqual(['database']);
     expect(failed({ DATABASE_URL: 'sqlite:./data/vigil.db', ALLOW_SQLITE_IN_PRODUCTION: 'true' })).toEqual([]);
+    expect(failed({ METRICS_TOKEN: 'metrics-token-too-short' })).toEqual(['metrics']);
   });
 
   it('warns with a fix on the rest', () => {
@@ -95,6 +97,14 @@ describe('production checks', () => {
     const warns = items.filter((i) => i.status === 'warn');
     expect(warns.map((i) => i.id).sort()).toEqual(['auto_migrate', 'database_ssl', 'log_pii', 'signing_key_encryption', 'trust_proxy']);
     for (const w of warns) expect(w.fix).toBeTruthy();
+  });
+
+  it('/metrics on the API port needs METRICS_TOKEN; its own port or metrics off need none', () => {
+    const metrics = (env: Record<string, string>) => productionReadiness(loadConfig({ ...prod, METRICS_TOKEN: '', ...env })).find((i) => i.id === 'metrics')!;
+    expect(metrics({})).toMatchObject({ status: 'warn', fix: expect.stringContaining('METRICS_TOKEN') });
+    expect(metrics({ METRICS_PORT: '9100' }).status).toBe('pass');
+    expect(metrics({ PROMETHEUS_METRICS: 'false' }).status).toBe('pass');
+    expect(metrics({ METRICS_TOKEN: STRONG }).status).toBe('pass');
   });
 });
 
