@@ -5,15 +5,15 @@ const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9\-_.~+/]+=*/gi;
 /** A JWT (three base64url parts, the first a JSON header). */
 const JWT = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
-/** Vigil's API keys and refresh tokens. */
-const VIGIL_SECRET = /\b(vgl|vrt)_[A-Za-z0-9_-]{8,}/g;
+/** Vigil's API keys. */
+const VIGIL_SECRET = /\bvgl_[A-Za-z0-9_-]{8,}/g;
 const URL_CREDENTIALS = /(\/\/[^/\s:@]*:)[^@\s/]*@/g;
 /** `password=…`, `token: …` written inside a message. */
 const INLINE_SECRET = /\b(password|passwd|token|secret|api[-_]?key|authorization)(["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi;
 
 export const REDACTED = '[REDACTED]';
 
-/** A string with emails, bearer/basic credentials, JWTs, Vigil keys and URL passwords replaced. */
+/** A string with emails, bearer/basic credentials, JWTs, Vigil API keys, `password=…` pairs and URL passwords replaced. */
 export function scrubText(text: string): string {
   return text
     .replace(BEARER, `$1 ${REDACTED}`)

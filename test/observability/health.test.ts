@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/shared/clock.js';
@@ -173,5 +174,36 @@ describe('GET /health/detailed (admin)', () => {
     expect(res.json().token_blacklist).toEqual({ status: 'error', error: 'connect ECONNREFUSED postgres://vigil:******@db:5432/vigil' });
     expect(res.body).not.toContain('hunter2');
     expect(res.json().locked_accounts.status).toBe('ok');
+  });
+});
+
+describe('docs/operations.md health examples', () => {
+  const ops = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+  const example = (name: string) => {
+    const m = new RegExp(`<!-- example:${name} -->\\s*\`\`\`json\\n([\\s\\S]*?)\\n\`\`\``).exec(ops);
+    if (!m) throw new Error(`missing example ${name}`);
+    return JSON.parse(m[1]!) as Record<string, unknown>;
+  };
+  /** Keys, recursively, and primitive types. */
+  const shape = (v: unknown): unknown =>
+    v === null ? 'null' : typeof v === 'object' ? Object.fromEntries(Object.entries(v as object).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, shape(x)])) : typeof v;
+
+  it('the readiness, not-ready and detailed examples have the real shape', async () => {
+    t = await makeTestApp(ENV);
+    const ready = (await get('/health/ready')).json();
+    expect(shape({ ...example('ready'), checks: { ...(example('ready').checks as object), redis: undefined } })).toEqual(shape({ ...ready, checks: { ...ready.checks, redis: undefined } }));
+    const detailed = (await get('/health/detailed', admin)).json();
+    // Null here where the example has values: SQLite has no pool, nothing is blacklisted, ./data may not exist.
+    const documented = example('detailed') as Record<string, Record<string, unknown>>;
+    const comparable = {
+      ...documented,
+      database_pool: null,
+      token_blacklist: { ...documented.token_blacklist, oldest_expired: null },
+      resources: { ...documented.resources, disk_free_percent: detailed.resources.disk_free_percent },
+    };
+    expect(shape(comparable)).toEqual(shape(detailed));
+    await sql`delete from vigil_migrations`.execute(t.services.database.db);
+    const notReady = (await get('/health/ready')).json();
+    expect(Object.keys(example('not-ready')).sort()).toEqual(Object.keys(notReady).sort());
   });
 });
