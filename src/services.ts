@@ -192,6 +192,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         redisUp: () => kv.status() === 'up',
         blockedIps: () => protection.ipBlocks.activeCount(),
         pool: database.pool,
+        diskFreePercent: () => resources.latest().disk_free_percent,
       });
     }
     const gauges = metrics && createScheduledGauges({ metrics, repos: { blacklist: repos.blacklist, accountLocks: repos.accountLocks, refreshTokens: repos.refreshTokens }, clock, onError });

@@ -15,6 +15,8 @@ export interface LiveSources {
   blockedIps: () => number;
   /** The PostgreSQL pool; undefined on SQLite (no pool gauges then). */
   pool: Pick<pg.Pool, 'totalCount' | 'idleCount' | 'waitingCount' | 'options'> | undefined;
+  /** Free space of the data directory's file system in %, from the resource monitor's last sample; null when unreadable. */
+  diskFreePercent: () => number | null;
 }
 
 /** Gauges computed when Prometheus scrapes, from state already in memory. */
@@ -42,6 +44,15 @@ export function registerLiveGauges(metrics: Metrics, sources: LiveSources): void
     registers,
     collect() {
       this.set(sources.blockedIps());
+    },
+  });
+  new Gauge({
+    name: 'vigil_data_disk_free_ratio',
+    help: "Free space of the data directory's file system, 0 to 1 (the resource monitor samples it every 15 s); NaN when it cannot be read.",
+    registers,
+    collect() {
+      const percent = sources.diskFreePercent();
+      this.set(percent === null ? Number.NaN : percent / 100);
     },
   });
   const pool = sources.pool;

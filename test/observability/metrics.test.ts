@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Env } from '../../src/config/index.js';
 import { manualClock } from '../../src/shared/clock.js';
@@ -47,11 +50,22 @@ describe('GET /metrics', () => {
     expect(valueOf(text, 'vigil_db_up')).toBe(1);
     expect(valueOf(text, 'vigil_redis_up')).toBe(1);
     expect(valueOf(text, 'vigil_blocked_ips')).toBe(0);
+    // The resource monitor's last sample of the data directory (NaN when it cannot be read).
+    const percent = t!.services.resources.latest().disk_free_percent;
+    expect(valueOf(text, 'vigil_data_disk_free_ratio')).toBe(percent === null ? Number.NaN : percent / 100);
     expect(valueOf(text, 'vigil_token_blacklist_entries', { state: 'active' })).toBe(0);
     expect(valueOf(text, 'vigil_locked_accounts')).toBe(0);
     expect(valueOf(text, 'vigil_active_sessions')).toBe(0);
     // SQLite has no pool.
     expect(text).not.toContain('vigil_db_pool_connections');
+  });
+
+  it('vigil_data_disk_free_ratio: free space of the data directory, from the resource monitor', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-disk-'));
+    await open({ SIGNING_KEY_FILE: join(dir, 'vigil.key') });
+    const ratio = valueOf(await scrape(t!.app), 'vigil_data_disk_free_ratio')!;
+    expect(ratio).toBeGreaterThan(0);
+    expect(ratio).toBeLessThanOrEqual(1);
   });
 
   it('counts requests and durations by route template, never the raw path; unmatched routes as one value', async () => {
