@@ -16,6 +16,7 @@ import { ProblemSchema } from './http/problem.js';
 import { requestIdFor } from './http/request-id.js';
 import { securityEventRoutes } from './security-monitoring/routes.js';
 import { validatorCompiler } from './http/validation.js';
+import { lazyChildLoggerFactory } from './observability/request-logger.js';
 import { healthRoutes } from './observability/health-routes.js';
 import { metricsHooks, metricsRoute } from './observability/metrics-http.js';
 import type { Services } from './services.js';
@@ -29,6 +30,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     loggerInstance: httpLog as FastifyBaseLogger,
     // Our onResponse hook writes the one access line per request; Fastify's own lines are off.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    childLoggerFactory: lazyChildLoggerFactory,
     genReqId: requestIdFor,
     // A hop count is valid at run time (proxy-addr); Fastify's types omit it.
     trustProxy: config.http.trustProxy as boolean | string | string[],
@@ -73,8 +75,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.addHook('onResponse', (request, reply, done) => {
     if (!accessLog) return done();
     const p = request.principal;
-    request.log.info(
+    httpLog.info(
       {
+        request_id: request.id,
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',
         status: reply.statusCode,
