@@ -3,12 +3,18 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from '
 import * as m001 from './001_initial.js';
 import * as m002 from './002_security_events.js';
 import * as m003 from './003_protection.js';
+import * as m004 from './004_maintenance.js';
+import * as m005 from './005_alerting.js';
+import * as m006 from './006_incidents.js';
 
 /** Every migration, in order. Add a file and list it here; names sort as they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001,
   '002_security_events': m002,
   '003_protection': m003,
+  '004_maintenance': m004,
+  '005_alerting': m005,
+  '006_incidents': m006,
 };
 
 export const MIGRATION_TABLE = 'vigil_migrations';
