@@ -1,27 +1,16 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Config } from '../config/index.js';
+import { redactSecrets } from './log-redaction.js';
 
 export type { Logger } from 'pino';
-
-/**
- * Paths pino replaces with [REDACTED] wherever they appear in a log object. Handlers never
- * log bodies, but anything that does must not leak a secret.
- */
-export const REDACT_PATHS = [
-  'password', 'new_password', 'current_password', 'token', 'access_token', 'refresh_token', 'api_key', 'apiKey', 'secret', 'authorization', 'cookie',
-  '*.password', '*.new_password', '*.current_password', '*.token', '*.access_token', '*.refresh_token', '*.api_key', '*.apiKey', '*.secret',
-  '*.authorization', '*.cookie', '*["x-api-key"]', '*["set-cookie"]',
-  'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]',
-];
 
 function loggerOptions(config: Pick<Config, 'log'>): LoggerOptions {
   return {
     level: lowestLevel(config.log.level, Object.values(config.log.levels)),
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    // Applied once, before the line is written anywhere: stdout and LOG_FILE get the same redacted line.
-    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    // Secrets are replaced once, before the line is written anywhere: stdout and LOG_FILE get the same line.
+    formatters: { level: (label) => ({ level: label }), log: redactSecrets },
   };
 }
 

@@ -12,7 +12,7 @@ describe('request.log made on first use', () => {
   it('makes no child while nothing is written at an enabled level, then writes with the bindings', () => {
     const { logger, lines } = capture('warn');
     const child = vi.spyOn(logger, 'child');
-    const log = lazyChildLoggerFactory(logger, { request_id: 'r-1' }, {});
+    const log = lazyChildLoggerFactory(logger, { request_id: 'r-1' }, {}) as unknown as pino.Logger;
     log.info({ a: 1 }, 'not written');
     log.debug('not written either');
     expect(child).not.toHaveBeenCalled();
@@ -30,7 +30,7 @@ describe('request.log made on first use', () => {
 
   it('children of it and a changed level behave as a pino child', () => {
     const { logger, lines } = capture('info');
-    const log = lazyChildLoggerFactory(logger, { request_id: 'r-2' }, {});
+    const log = lazyChildLoggerFactory(logger, { request_id: 'r-2' }, {}) as unknown as pino.Logger;
     log.child({ step: 'x' }).info('from a grandchild');
     log.level = 'error';
     log.warn('dropped at error');
