@@ -1,8 +1,9 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Logger as QueryLogger, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Config } from '../config/index.js';
 import type { DB } from './schema.js';
 
@@ -19,13 +20,16 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** pg, loaded on first use: a SQLite deployment never needs it (6 MiB of a process's memory). */
+const loadPg = (): typeof pg => createRequire(import.meta.url)('pg') as typeof pg;
+
 // BIGINT (int8) and NUMERIC come back from pg as strings; every BIGINT here is an epoch-ms
 // time or a count, well inside Number.MAX_SAFE_INTEGER.
 const PG_INT8 = 20;
-const pgTypes = {
+const pgTypes = (types: typeof pg.types) => ({
   getTypeParser: ((oid: number, format?: string) =>
-    oid === PG_INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
+    oid === PG_INT8 ? (v: string) => Number(v) : types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+});
 
 /** Creates the SQLite file with mode 0600 (and its directory 0700) before SQLite opens it. */
 function prepareSqliteFile(path: string): void {
@@ -80,11 +84,12 @@ export function openDatabase(config: Config['database'], options: { onQuery?: Qu
       close: () => db.destroy(),
     };
   }
-  const pool = new pg.Pool({
+  const { Pool, types } = loadPg();
+  const pool = new Pool({
     connectionString: config.url,
     max: config.poolMax,
     ssl: config.ssl ? { rejectUnauthorized: true } : undefined,
-    types: pgTypes,
+    types: pgTypes(types),
     connectionTimeoutMillis: 10_000,
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: options.onQuery });
