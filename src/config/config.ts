@@ -1,4 +1,5 @@
 import type { IpTarget } from '../shared/ip.js';
+import type { AlertingConfig, IncidentsConfig, SloConfig } from './alerting-config.js';
 import type { CorsOrigins, DatabaseUrl, DetectorSpec, Rate, TrustProxy } from './parsers.js';
 import type { DETECTOR_ACTIONS, ROUTE_LIMIT_NAMES } from './schema.js';
 
@@ -84,4 +85,8 @@ export interface Config {
   health: { checkTimeoutMs: number };
   /** Error tracking; `dsn` undefined (or DEBUG on) = off. */
   sentry: { dsn: string | undefined; tracesSampleRate: number };
+  /** Alert rules, routing, receivers and the outbox (docs/operations.md#alerting). */
+  alerting: AlertingConfig;
+  incidents: IncidentsConfig;
+  slo: SloConfig;
 }

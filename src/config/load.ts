@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { InvalidValue } from './parsers.js';
 import { VARS, type RawValues, type VarName } from './schema.js';
 import { maskValue } from './redact.js';
+import { alertingIssues, alertingSections } from './alerting-config.js';
 import { VERSION } from '../version.js';
 
 export type Env = Record<string, string | undefined>;
@@ -71,6 +72,7 @@ export function loadConfig(env: Env): Config {
   if (r.jwtAlgorithm === 'HS256' && !r.jwtSecret) {
     issues.push({ env: VARS.jwtSecret.env, value: '(unset)', expected: 'a secret when JWT_ALGORITHM=HS256' });
   }
+  issues.push(...alertingIssues(r));
   if (r.metricsPort !== undefined && r.metricsPort === r.port) {
     issues.push({ env: VARS.metricsPort.env, value: JSON.stringify(String(r.metricsPort)), expected: 'a port other than API_PORT (unset it to serve /metrics on the API port)' });
   }
@@ -162,6 +164,7 @@ export function loadConfig(env: Env): Config {
     },
     health: { checkTimeoutMs: need('healthCheckTimeout') },
     sentry: { dsn: r.sentryDsn, tracesSampleRate: need('sentryTracesSampleRate') },
+    ...alertingSections(r),
   };
   return deepFreeze(config);
 }

@@ -1,4 +1,5 @@
 import * as p from './parsers.js';
+import * as pa from './alerting-parsers.js';
 import type { Parser } from './parsers.js';
 
 /** Routes with their own stricter limit (`RATE_LIMIT_ROUTES`). */
@@ -106,6 +107,38 @@ export const VARS = {
   healthCheckTimeout: v({ env: 'HEALTH_CHECK_TIMEOUT', parser: p.duration(100), default: '2s', doc: 'How long `/health/ready` and `/health/detailed` wait for each dependency (database, Redis) before reporting it as `timeout`.' }),
   sentryDsn: v({ env: 'SENTRY_DSN', parser: p.sentryDsn, secret: true, doc: 'Report unexpected errors (every 5xx, unhandled rejections) to Sentry at this DSN. Ignored when `DEBUG=true`. Request data is not sent and secrets are scrubbed (docs/operations.md#error-tracking).' }),
   sentryTracesSampleRate: v({ env: 'SENTRY_TRACES_SAMPLE_RATE', parser: p.fraction, default: '0.1', doc: 'Sentry `tracesSampleRate` (0–1).' }),
+  // Alerting, incidents and SLOs (docs/operations.md#alerting).
+  alertingEnabled: v({ env: 'ALERTING_ENABLED', parser: p.bool, default: 'true', doc: 'Evaluate the alert rules in this process and send notifications. `false`: no rules, no notifications, no incidents from alerts.' }),
+  alertEvalInterval: v({ env: 'ALERT_EVAL_INTERVAL', parser: p.duration(100), default: '15s', doc: 'How often the alert rules are evaluated (and signals sampled).' }),
+  alertRulesFile: v({ env: 'ALERT_RULES_FILE', parser: p.str({ minLength: 1 }), doc: 'YAML file with custom rules, overrides of the default pack (`enabled: false` drops one), `routes` and `inhibit_rules`; validated at start (errors name the rule and the field).' }),
+  alertRoutes: v({ env: 'ALERT_ROUTES', parser: pa.alertRoutes, default: '', doc: 'Routes: `;`-separated `matchers:receivers` (matchers joined by `&`, `*` for all), e.g. `severity=critical:pagerduty,slack;category=security:slack;severity=info:email`. Empty: every alert to the webhook, Slack and Alertmanager receivers that are configured, critical ones also to email and PagerDuty.' }),
+  alertGroupBy: v({ env: 'ALERT_GROUP_BY', parser: pa.labelNames, default: 'alertname', doc: 'Labels that group alerts into one notification (Alertmanager `group_by`).' }),
+  alertGroupWait: v({ env: 'ALERT_GROUP_WAIT', parser: pa.durationOrZero, default: '1s', doc: 'How long a new group waits for more alerts before its first notification (`group_wait`).' }),
+  alertGroupInterval: v({ env: 'ALERT_GROUP_INTERVAL', parser: p.duration(1000), default: '5m', doc: 'How long a group waits before notifying about changes (`group_interval`).' }),
+  alertRepeatInterval: v({ env: 'ALERT_REPEAT_INTERVAL', parser: p.duration(1000), default: '4h', doc: 'How often a group that still fires is notified again (`repeat_interval`).' }),
+  alertExternalUrl: v({ env: 'ALERT_EXTERNAL_URL', parser: p.str({ minLength: 1 }), doc: 'The URL operators reach Vigil at, for links in notifications (`runbook_url`, `generatorURL`). Unset: `http://API_HOST:API_PORT`.' }),
+  alertWebhookUrl: v({ env: 'ALERT_WEBHOOK_URL', parser: p.str({ minLength: 1 }), secret: true, doc: 'Receiver `webhook`: POSTs Alertmanager\'s webhook payload (version 4) here, so receivers written for Alertmanager work unchanged. Alone it is enough to get every alert.' }),
+  alertSlackWebhookUrl: v({ env: 'ALERT_SLACK_WEBHOOK_URL', parser: p.str({ minLength: 1 }), secret: true, doc: 'Receiver `slack`: a Slack incoming-webhook URL.' }),
+  alertPagerdutyRoutingKey: v({ env: 'ALERT_PAGERDUTY_ROUTING_KEY', parser: p.str({ minLength: 1 }), secret: true, doc: 'Receiver `pagerduty`: the integration (routing) key of a PagerDuty Events API v2 service.' }),
+  alertPagerdutyUrl: v({ env: 'ALERT_PAGERDUTY_URL', parser: p.str({ minLength: 1 }), default: 'https://events.pagerduty.com/v2/enqueue', doc: 'The PagerDuty Events API v2 endpoint.' }),
+  alertAlertmanagerUrl: v({ env: 'ALERT_ALERTMANAGER_URL', parser: p.str({ minLength: 1 }), doc: 'Receiver `alertmanager`: base URL of an external Alertmanager; alerts are POSTed to `/api/v2/alerts`.' }),
+  alertEmailEnabled: v({ env: 'ALERT_EMAIL_ENABLED', parser: p.bool, default: 'false', doc: 'Receiver `email` over SMTP (`SMTP_*`, `ALERT_EMAIL_FROM`, `ALERT_EMAIL_TO`); without `ALERT_ROUTES` it gets every critical alert.' }),
+  smtpHost: v({ env: 'SMTP_HOST', parser: p.str({ minLength: 1 }), doc: 'SMTP server for alert email.' }),
+  smtpPort: v({ env: 'SMTP_PORT', parser: p.int(1, 65535), default: '587', doc: 'SMTP port (587 with STARTTLS, 465 with `SMTP_SECURE=true`).' }),
+  smtpSecure: v({ env: 'SMTP_SECURE', parser: p.bool, default: 'false', doc: 'TLS from the first byte (port 465); `false` upgrades with STARTTLS when the server offers it.' }),
+  smtpUser: v({ env: 'SMTP_USER', parser: p.str({ minLength: 1 }), doc: 'SMTP user name; unset: no authentication.' }),
+  smtpPassword: v({ env: 'SMTP_PASSWORD', parser: p.str(), secret: true, doc: 'SMTP password.' }),
+  alertEmailFrom: v({ env: 'ALERT_EMAIL_FROM', parser: p.str({ minLength: 3 }), doc: 'Sender address of alert email.' }),
+  alertEmailTo: v({ env: 'ALERT_EMAIL_TO', parser: p.str({ minLength: 3 }), doc: 'Recipients of alert email, comma separated.' }),
+  alertMaxAttempts: v({ env: 'ALERT_MAX_ATTEMPTS', parser: p.int(1, 1000), default: '30', doc: 'Delivery attempts of a notification before it is dead-lettered (with backoff capped at `ALERT_RETRY_MAX_DELAY`, 30 attempts cover about two hours).' }),
+  alertRetryMaxDelay: v({ env: 'ALERT_RETRY_MAX_DELAY', parser: p.duration(100), default: '5m', doc: 'Longest wait between two attempts (exponential backoff with jitter from 1 s; a longer `Retry-After` wins).' }),
+  alertSendTimeout: v({ env: 'ALERT_SEND_TIMEOUT', parser: p.duration(100), default: '10s', doc: 'Timeout of one delivery attempt.' }),
+  maintenanceWindows: v({ env: 'MAINTENANCE_WINDOWS', parser: pa.maintenanceWindows, default: '', doc: 'Weekly UTC windows that mute non-critical alerts, e.g. `sun 02:00-04:00` (seed 003), comma separated; `daily 03:00-03:30` for every day.' }),
+  incidentEscalationReceiver: v({ env: 'INCIDENT_ESCALATION_RECEIVER', parser: p.str({ minLength: 1 }), doc: 'Receiver notified when an incident is not acknowledged within its response target (P0 15 m, P1 1 h, P2 4 h, P3 24 h). Unset: the receivers of critical alerts.' }),
+  incidentEscalationMax: v({ env: 'INCIDENT_ESCALATION_MAX', parser: p.int(0, 100), default: '3', doc: 'Escalations per incident (one per response target while unacknowledged).' }),
+  sloTargets: v({ env: 'SLO_TARGETS', parser: pa.sloTargets, default: '', doc: 'SLO and KPI targets over the defaults of seeds 001/003: `availability=99.9,p95_ms=500,p99_ms=1000,error_rate=0.1,login_success=98,registration_success=95,token_validation_success=99.9,failed_login_rate=2`.' }),
+  sloWindow: v({ env: 'SLO_WINDOW', parser: p.duration(3_600_000), default: '30d', doc: 'The SLO period (error budget and `vigil slo report` default window); per-minute aggregates are kept 35 days.' }),
+  alertDigestReceiver: v({ env: 'ALERT_DIGEST_RECEIVER', parser: p.str({ minLength: 1 }), doc: 'Receiver of the weekly info digest (Mondays 09:00 UTC). Unset: `email` when enabled, else none.' }),
   debug: v({ env: 'DEBUG', parser: p.bool, default: 'false', doc: 'Debug mode (verbose logs). Refused in production.' }),
 } as const;
 

@@ -3,12 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAIN, TSX } from '../support/vigil-process.js';
 
-/** `node src/main.ts` through tsx, as test/process/serve.test.ts starts it. */
-const TSX = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
-const MAIN = join(process.cwd(), 'src/main.ts');
 
 async function freePort(): Promise<number> {
   const server = createServer();

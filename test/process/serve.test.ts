@@ -1,45 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STRONG_PASSWORD } from '../support/config.js';
-
-/** `node src/main.ts` through tsx, from any working directory. */
-const TSX = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
-const MAIN = join(process.cwd(), 'src/main.ts');
+import { MAIN, startVigilProcess, TSX, type VigilProcess } from '../support/vigil-process.js';
 
 /** The real process: listening socket, startup checks, SIGTERM drain. */
-interface Server {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+const start = (env: Record<string, string>, cwd?: string): Promise<VigilProcess> =>
+  startVigilProcess({ API_PORT: '0', LOG_LEVEL: 'info', PASSWORD_HASH_MEMORY_KIB: '19456', RATE_LIMIT_ROUTES: 'login=100/1m', ...env }, cwd);
 
-function start(env: Record<string, string>, cwd = mkdtempSync(join(tmpdir(), 'vigil-serve-'))): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
-    cwd,
-    env: { PATH: process.env.PATH, API_PORT: '0', LOG_LEVEL: 'info', PASSWORD_HASH_MEMORY_KIB: '19456', RATE_LIMIT_ROUTES: 'login=100/1m', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /Vigil listening on (http:\/\/[^"\s]+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, output: () => out, exited });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-}
-
-let server: Server | undefined;
+let server: VigilProcess | undefined;
 afterEach(() => {
   server?.child.kill('SIGKILL');
   server = undefined;

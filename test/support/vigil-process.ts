@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** `node src/main.ts` through tsx's loader, from any working directory (the source under test, no build needed). */
-const TSX = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
-const MAIN = join(process.cwd(), 'src/main.ts');
+export const TSX = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
+export const MAIN = join(process.cwd(), 'src/main.ts');
 
 /** A real Vigil process (its own event loop, sockets and signal handling). */
 export interface VigilProcess {
