@@ -129,6 +129,8 @@ function cliConfig(config: Config, verbose: boolean): Config {
 /** Every secret in the config, to keep them out of error messages that echo a driver's text. */
 function secretsOf(config: Config): string[] {
   const secrets = [config.jwt.secret, config.jwt.keyEncryptionKey, config.apiKeys.public, config.apiKeys.admin, config.sentry.dsn];
+  const receivers = config.alerting.receivers;
+  secrets.push(receivers.webhookUrl, receivers.slackWebhookUrl, receivers.pagerduty.routingKey, receivers.email?.password);
   if (config.database.kind === 'postgres') {
     secrets.push(config.database.url);
     try {

@@ -18,6 +18,17 @@ export function redactUrl(url: string): string {
 }
 
 const SECRET = '[REDACTED]';
+
+/** Webhook URLs carry tokens; routing keys and SMTP passwords are secrets. */
+function redactReceivers(r: Config['alerting']['receivers']) {
+  return {
+    ...r,
+    webhookUrl: setOrNot(r.webhookUrl),
+    slackWebhookUrl: setOrNot(r.slackWebhookUrl),
+    pagerduty: { ...r.pagerduty, routingKey: setOrNot(r.pagerduty.routingKey) },
+    email: r.email && { ...r.email, password: setOrNot(r.email.password) },
+  };
+}
 const setOrNot = (v: string | undefined) => (v === undefined ? null : SECRET);
 
 /** The effective configuration with every secret replaced, safe to show to an admin. */
@@ -30,5 +41,6 @@ export function redactConfig(config: Config): unknown {
     apiKeys: { public: setOrNot(config.apiKeys.public), admin: setOrNot(config.apiKeys.admin) },
     metrics: { ...config.metrics, token: setOrNot(config.metrics.token) },
     sentry: { ...config.sentry, dsn: setOrNot(config.sentry.dsn) },
+    alerting: { ...config.alerting, receivers: redactReceivers(config.alerting.receivers) },
   };
 }
