@@ -75,8 +75,8 @@ async function main(): Promise<void> {
     SIGNING_KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     // Protection stays on, with limits no single load generator reaches.
     RATE_LIMIT_GLOBAL: '100000000',
-    RATE_LIMIT_IP: '100000000',
-    RATE_LIMIT_USER: '100000000',
+    RATE_LIMIT_IP: '10000000',
+    RATE_LIMIT_USER: '10000000',
     RATE_LIMIT_ROUTES: 'login=100000000/1m,register=1000/1h',
   };
   const load0 = loadavg();
