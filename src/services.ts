@@ -7,6 +7,7 @@ import { createAuthService, type AuthService } from './auth/service.js';
 import type { UserRepository } from './auth/ports.js';
 import type { Config } from './config/index.js';
 import { createHealthService, type HealthService } from './observability/health.js';
+import { createMaintenance, type Maintenance } from './jobs/index.js';
 import { createDetailedHealth, poolUsage, type DetailedHealth } from './observability/health-detailed.js';
 import { createResourceMonitor, type ResourceMonitor } from './observability/resources.js';
 import { createErrorTracker, type ErrorTracker } from './observability/sentry.js';
@@ -67,6 +68,8 @@ export interface Services {
   kv: KeyValueStore;
   /** User accounts (admin routes look users up). */
   users: UserRepository;
+  /** Maintenance: jobs, their scheduler and history, backups (`start()` is for `vigil serve` only). */
+  maintenance: Maintenance;
   close(): Promise<void>;
 }
 
@@ -197,11 +200,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     }
     const gauges = metrics && createScheduledGauges({ metrics, repos: { blacklist: repos.blacklist, accountLocks: repos.accountLocks, refreshTokens: repos.refreshTokens }, clock, onError });
     await gauges?.start();
+    const maintenance = createMaintenance({ config, database, clock, metrics, log: log('jobs'), health: () => health.snapshot(), resources: () => resources.latest() });
 
     return {
       config, clock, logger, log, database, hasher, policy, tokens, auth, apiKeys, events, securityEvents, health, metrics, gauges, protection, kv, users: repos.users,
-      detailedHealth, resources, errorTracking: tracker,
+      detailedHealth, resources, errorTracking: tracker, maintenance,
       async close() {
+        // Runs in progress finish (or reach their next batch) before the database closes.
+        await maintenance.stop();
         health.stop();
         resources.stop();
         await gauges?.stop();

@@ -1,10 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerApiKey } from './apikey.js';
+import { registerAudit } from './audit.js';
+import { registerBackup } from './backup.js';
+import { registerCleanup } from './cleanup.js';
 import { registerConfig } from './config.js';
 import { CliError, EXIT, loadCliConfig, safeMessage, toCliError, type CliIo, type GlobalOptions } from './context.js';
 import { registerEvents } from './events.js';
 import { registerHealth } from './health.js';
+import { registerJobs } from './jobs.js';
 import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
 import { registerEmergency, registerIp } from './protection.js';
@@ -64,6 +68,10 @@ export function buildProgram(io: CliIo): Command {
   registerIp(program, io);
   registerEmergency(program, io);
   registerHealth(program, io);
+  registerJobs(program, io);
+  registerCleanup(program, io);
+  registerBackup(program, io);
+  registerAudit(program, io);
   return program;
 }
 

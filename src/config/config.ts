@@ -1,10 +1,11 @@
 import type { IpTarget } from '../shared/ip.js';
 import type { AlertingConfig, IncidentsConfig, SloConfig } from './alerting-config.js';
 import type { CorsOrigins, DatabaseUrl, DetectorSpec, Rate, TrustProxy } from './parsers.js';
-import type { DETECTOR_ACTIONS, ROUTE_LIMIT_NAMES } from './schema.js';
+import type { DETECTOR_ACTIONS, JOB_NAMES, ROUTE_LIMIT_NAMES } from './schema.js';
 
 export type RouteLimitName = (typeof ROUTE_LIMIT_NAMES)[number];
 export type DetectorAction = (typeof DETECTOR_ACTIONS)[number];
+export type JobName = (typeof JOB_NAMES)[number];
 export type DetectorKind = 'brute_force_ip' | 'brute_force_user' | 'failure_spike' | 'credential_stuffing' | 'registration_burst' | 'rapid_refresh' | 'auth_error_spike';
 
 export type Environment = 'development' | 'staging' | 'production';
@@ -63,6 +64,22 @@ export interface Config {
     detectors: Record<DetectorKind, DetectorSpec<DetectorAction>>;
   };
   securityEvents: { queueMax: number };
+  /** Maintenance: the scheduler (each schedule null = off), cleanup batches, retention, reports. */
+  jobs: {
+    enabled: boolean;
+    timezone: string;
+    leaseTtlMs: number;
+    schedules: Record<JobName, string | null>;
+    batchSize: number;
+    batchPauseMs: number;
+    refreshRevokedRetentionDays: number;
+    securityEventRetentionDays: number;
+    jobRunRetentionDays: number;
+    metricAggregateRetentionDays: number;
+    reportsDir: string;
+  };
+  /** Backups: where, and for how long they are kept. */
+  backups: { dir: string; retentionDays: number };
   /** The database monitor: queries slower than `slowQueryMs` are logged (DB_SLOW_QUERY_MS). */
   dbMonitor: { slowQueryMs: number };
   /** Prometheus metrics: off, on the API port (`port` undefined) or on a port of their own; optional bearer token. */

@@ -1,11 +1,14 @@
 import * as p from './parsers.js';
 import * as pa from './alerting-parsers.js';
 import type { Parser } from './parsers.js';
+import * as pj from './parsers-jobs.js';
 
 /** Routes with their own stricter limit (`RATE_LIMIT_ROUTES`). */
 export const ROUTE_LIMIT_NAMES = ['login', 'register', 'refresh', 'password', 'introspect'] as const;
 /** What a detector may do when it fires. */
 export const DETECTOR_ACTIONS = ['block_ip', 'lock_account', 'notify'] as const;
+/** The maintenance jobs (src/jobs/registry.ts); each has a `JOB_<NAME>_CRON` schedule. */
+export const JOB_NAMES = ['cleanup-tokens', 'cleanup-refresh-tokens', 'retention-security-events', 'retention-job-runs', 'retention-metric-aggregates', 'backup', 'backup-prune', 'report-daily', 'report-weekly'] as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -85,6 +88,29 @@ export const VARS = {
   detectRapidRefresh: v({ env: 'DETECT_RAPID_REFRESH', parser: p.detector(DETECTOR_ACTIONS), default: '20/1m:notify', doc: 'One session (refresh family) refreshing more than N times within the window.' }),
   detectAuthErrorSpike: v({ env: 'DETECT_AUTH_ERROR_SPIKE', parser: p.detector(DETECTOR_ACTIONS), default: '50/5m:notify', doc: 'More than N 401/403 responses to one IP within the window.' }),
   securityEventQueueMax: v({ env: 'SECURITY_EVENT_QUEUE_MAX', parser: p.int(100, 10_000_000), default: '100000', doc: 'Security events held in memory while waiting to be written to the `security_events` table (in batches, off the request path). Beyond it events are dropped, counted and logged.' }),
+
+  // Maintenance: the scheduler, its jobs, backups and reports (docs/operations.md#maintenance).
+  jobsEnabled: v({ env: 'JOBS_ENABLED', parser: p.bool, default: 'true', doc: 'Run the maintenance scheduler in `vigil serve` (one instance at a time runs each job, through a lease in the database). `false`: only `vigil jobs run` runs them.' }),
+  jobsTimezone: v({ env: 'JOBS_TIMEZONE', parser: pj.timeZone, default: 'UTC', doc: 'Time zone the `JOB_*_CRON` schedules are read in.' }),
+  jobLeaseTtl: v({ env: 'JOB_LEASE_TTL', parser: p.duration(1000), default: '60s', doc: 'Lease of a running job, renewed every third of it while the job runs; an instance that dies mid-run frees its jobs after at most this long.' }),
+  jobCleanupTokensCron: v({ env: 'JOB_CLEANUP_TOKENS_CRON', parser: pj.cronOrOff, default: '0 2 * * *', doc: 'When `cleanup-tokens` runs (deletes expired token-blacklist entries). Cron, 5 fields (6 with seconds first), or `off`.' }),
+  jobCleanupRefreshTokensCron: v({ env: 'JOB_CLEANUP_REFRESH_TOKENS_CRON', parser: pj.cronOrOff, default: '15 2 * * *', doc: 'When `cleanup-refresh-tokens` runs (expired and long-revoked refresh tokens).' }),
+  jobRetentionSecurityEventsCron: v({ env: 'JOB_RETENTION_SECURITY_EVENTS_CRON', parser: pj.cronOrOff, default: '30 2 * * *', doc: 'When `retention-security-events` runs.' }),
+  jobRetentionJobRunsCron: v({ env: 'JOB_RETENTION_JOB_RUNS_CRON', parser: pj.cronOrOff, default: '40 2 * * *', doc: 'When `retention-job-runs` runs.' }),
+  jobRetentionMetricAggregatesCron: v({ env: 'JOB_RETENTION_METRIC_AGGREGATES_CRON', parser: pj.cronOrOff, default: '50 2 * * *', doc: 'When `retention-metric-aggregates` runs (the per-minute aggregates of the alerting SLO reports, when that table exists).' }),
+  jobBackupCron: v({ env: 'JOB_BACKUP_CRON', parser: pj.cronOrOff, default: '0 1 * * *', doc: 'When `backup` runs (a verified backup into `BACKUP_DIR`).' }),
+  jobBackupPruneCron: v({ env: 'JOB_BACKUP_PRUNE_CRON', parser: pj.cronOrOff, default: '30 1 * * *', doc: 'When `backup-prune` runs (deletes backups older than `BACKUP_RETENTION_DAYS`).' }),
+  jobReportDailyCron: v({ env: 'JOB_REPORT_DAILY_CRON', parser: pj.cronOrOff, default: '0 6 * * *', doc: 'When `report-daily` runs (the last 24 hours, into `REPORTS_DIR`).' }),
+  jobReportWeeklyCron: v({ env: 'JOB_REPORT_WEEKLY_CRON', parser: pj.cronOrOff, default: '0 6 * * 0', doc: 'When `report-weekly` runs (the last 7 days, into `REPORTS_DIR`).' }),
+  cleanupBatchSize: v({ env: 'CLEANUP_BATCH_SIZE', parser: p.int(1, 1_000_000), default: '5000', doc: 'Rows deleted per statement by the cleanup and retention jobs (short statements hold no long lock).' }),
+  cleanupBatchPause: v({ env: 'CLEANUP_BATCH_PAUSE', parser: { ...p.duration(0), parse: (raw: string) => (raw.trim() === '0' ? 0 : p.duration(1).parse(raw)) }, default: '20ms', doc: 'Pause between two cleanup batches, so requests get the database in between. `0`: none.' }),
+  refreshTokenRevokedRetentionDays: v({ env: 'REFRESH_TOKEN_REVOKED_RETENTION_DAYS', parser: p.int(1, 3650), default: '30', doc: 'Revoked refresh tokens are deleted this many days after their revocation (expired ones as soon as they expire).' }),
+  securityEventRetentionDays: v({ env: 'SECURITY_EVENT_RETENTION_DAYS', parser: p.int(1, 3650), default: '90', doc: 'Security events older than this many days are deleted by `retention-security-events`.' }),
+  jobRunRetentionDays: v({ env: 'JOB_RUN_RETENTION_DAYS', parser: p.int(1, 3650), default: '90', doc: 'Job runs (`job_runs`) older than this many days are deleted by `retention-job-runs`.' }),
+  metricAggregateRetentionDays: v({ env: 'METRIC_AGGREGATE_RETENTION_DAYS', parser: p.int(1, 3650), default: '90', doc: 'Per-minute metric aggregates older than this many days are deleted by `retention-metric-aggregates`.' }),
+  backupDir: v({ env: 'BACKUP_DIR', parser: p.str({ minLength: 1 }), default: './data/backups', doc: 'Where `vigil backup create` and the `backup` job write backups (files mode 0600, with a manifest each).' }),
+  backupRetentionDays: v({ env: 'BACKUP_RETENTION_DAYS', parser: p.int(1, 3650), default: '30', doc: 'Backups older than this many days are deleted by `backup-prune` and `vigil backup prune`.' }),
+  reportsDir: v({ env: 'REPORTS_DIR', parser: p.str({ minLength: 1 }), default: './data/reports', doc: 'Where the daily and weekly reports are written (Markdown and JSON).' }),
 
   // Prometheus metrics (docs/operations.md#metrics).
   prometheusMetrics: v({ env: 'PROMETHEUS_METRICS', parser: p.bool, default: 'true', doc: 'Serve Prometheus metrics at `/metrics`. `false`: no metrics are collected and `/metrics` is a 404.' }),

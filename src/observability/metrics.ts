@@ -19,6 +19,8 @@ export type LimitType = (typeof LIMIT_TYPES)[number];
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 /** 0.5 ms … 5 s: an SQLite lookup takes microseconds, a PostgreSQL round trip a millisecond. */
 const DB_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
+/** Maintenance jobs take from milliseconds (nothing to delete) to an hour (a large backup). */
+const JOB_BUCKETS = [0.1, 1, 10, 60, 300, 900, 3600];
 /** argon2id at the OWASP parameters takes tens of milliseconds. */
 const HASH_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -37,6 +39,10 @@ export interface Metrics {
   readonly registrations: Counter;
   readonly dbQueryDuration: Histogram<'operation' | 'table'>;
   readonly passwordHashDuration: Histogram;
+  /** Maintenance jobs (src/jobs): last success (Unix seconds), run durations by outcome, failures. */
+  readonly jobLastSuccess: Gauge<'job'>;
+  readonly jobDuration: Histogram<'job' | 'status'>;
+  readonly jobFailures: Counter<'job'>;
   /** The exposition, in Prometheus text format 0.0.4. */
   scrape(): Promise<string>;
   readonly contentType: string;
@@ -99,6 +105,15 @@ export function createMetrics(deps: { version: string }): Metrics {
       buckets: HASH_BUCKETS,
       registers,
     }),
+    jobLastSuccess: new Gauge({ name: 'vigil_job_last_success_timestamp_seconds', help: 'When each maintenance job last succeeded (Unix time, seconds); absent until it has.', labelNames: ['job'] as const, registers }),
+    jobDuration: new Histogram({
+      name: 'vigil_job_duration_seconds',
+      help: 'Duration of maintenance job runs by job and status (succeeded, failed, dry_run).',
+      labelNames: ['job', 'status'] as const,
+      buckets: JOB_BUCKETS,
+      registers,
+    }),
+    jobFailures: new Counter({ name: 'vigil_job_failures_total', help: 'Maintenance job runs that failed (error or timeout), by job.', labelNames: ['job'] as const, registers }),
     scrape: () => registry.metrics(),
     contentType: registry.contentType,
   };
