@@ -77,6 +77,8 @@ export async function serve(config: Config): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   const address = await app.listen({ host: config.http.host, port: config.http.port });
+  // Rule evaluation, group flushes and the outbox worker (the CLI builds services without them).
+  services.alerting?.start();
   // The presence lease (a restore refuses while it is held) and, with JOBS_ENABLED, the scheduler.
   await services.maintenance.start();
   log.info({ address, environment: config.environment, database: config.database.kind, version: config.version }, `Vigil listening on ${address}`);

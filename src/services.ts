@@ -6,6 +6,9 @@ import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
 import { createAuthService, type AuthService } from './auth/service.js';
 import type { UserRepository } from './auth/ports.js';
 import type { Config } from './config/index.js';
+import { createAlerting, type Alerting } from './alerting/service.js';
+import type { Receiver } from './alerting/receivers/index.js';
+import { createAlertHistoryRepository, createOutboxRepository, createSilenceRepository } from './storage/repositories/alerting.js';
 import { createHealthService, type HealthService } from './observability/health.js';
 import { createMaintenance, type Maintenance } from './jobs/index.js';
 import { createDetailedHealth, poolUsage, type DetailedHealth } from './observability/health-detailed.js';
@@ -68,6 +71,8 @@ export interface Services {
   kv: KeyValueStore;
   /** User accounts (admin routes look users up). */
   users: UserRepository;
+  /** Alert rules, silences, routing and the notification outbox; undefined when ALERTING_ENABLED=false. `start()` is for the server. */
+  alerting: Alerting | undefined;
   /** Maintenance: jobs, their scheduler and history, backups (`start()` is for `vigil serve` only). */
   maintenance: Maintenance;
   close(): Promise<void>;
@@ -84,6 +89,8 @@ export interface ServiceOverrides {
   kv?: KeyValueStore;
   /** Receives every security event (tests, and later the event store and detectors). */
   securityListeners?: ((e: SecurityEvent) => void)[];
+  /** Alert receivers by name instead of those configured (tests point them at local servers). */
+  alertReceivers?: Map<string, Receiver>;
 }
 
 export class SchemaNotCurrentError extends Error {
@@ -119,6 +126,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     const onError = (e: unknown) => log('vigil').error({ err: e }, 'background task failed');
     // The detectors observe every event; they are built after the events they also emit.
     let observe: (e: SecurityEvent) => void = () => undefined;
+    // The alert signals count events too; alerting is built last.
+    let alertObserve: (e: SecurityEvent) => void = () => undefined;
     // Every event is also stored, in batches written off the request path.
     const securityEvents = createSecurityEventLog({
       repo: repos.securityEvents,
@@ -128,7 +137,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       logger: log('security'),
       clock,
       pii: config.log.pii,
-      listeners: [securityEvents.store.record, ...(metrics ? [countSecurityEvents(metrics)] : []), ...(overrides.securityListeners ?? []), (e) => observe(e)],
+      listeners: [securityEvents.store.record, ...(metrics ? [countSecurityEvents(metrics)] : []), ...(overrides.securityListeners ?? []), (e) => observe(e), (e) => alertObserve(e)],
     });
 
     const jwt = config.jwt;
@@ -200,12 +209,33 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     }
     const gauges = metrics && createScheduledGauges({ metrics, repos: { blacklist: repos.blacklist, accountLocks: repos.accountLocks, refreshTokens: repos.refreshTokens }, clock, onError });
     await gauges?.start();
+    const alerting = config.alerting.enabled
+      ? await createAlerting({
+          config,
+          clock,
+          logger: log('alerting'),
+          repos: { history: createAlertHistoryRepository(database.db), silences: createSilenceRepository(database.db), outbox: createOutboxRepository(database.db) },
+          sources: {
+            registry: metrics?.registry,
+            databaseUp: () => health.snapshot().services.database.status === 'connected',
+            redisUp: () => (config.redis.url === undefined ? undefined : kv.status() === 'up'),
+            healthy: () => health.snapshot().status === 'healthy',
+            resources: () => resources.latest(),
+            blockedIps: () => protection.ipBlocks.activeCount(),
+            db: database.db as never,
+          },
+          receivers: overrides.alertReceivers,
+        })
+      : undefined;
+    if (alerting) alertObserve = alerting.observe;
     const maintenance = createMaintenance({ config, database, clock, metrics, log: log('jobs'), health: () => health.snapshot(), resources: () => resources.latest() });
 
     return {
       config, clock, logger, log, database, hasher, policy, tokens, auth, apiKeys, events, securityEvents, health, metrics, gauges, protection, kv, users: repos.users,
       detailedHealth, resources, errorTracking: tracker, maintenance,
+      alerting,
       async close() {
+        await alerting?.stop();
         // Runs in progress finish (or reach their next batch) before the database closes.
         await maintenance.stop();
         health.stop();

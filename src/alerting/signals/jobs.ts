@@ -2,29 +2,18 @@ import { sql, type Kysely } from 'kysely';
 import type { Series } from '../types.js';
 import type { SignalSource } from './types.js';
 
-const NAME_COLUMNS = ['job', 'name', 'job_name'];
-const FINISHED_COLUMNS = ['finished_at', 'ended_at', 'completed_at'];
-const STATUS_COLUMNS = ['status', 'outcome', 'result'];
-const SUCCESS = new Set(['succeeded', 'success', 'ok', 'completed', 'done']);
-
-/** Last successful finish per job, from the maintenance scheduler's `job_runs` table. */
+/**
+ * Last successful finish per job, from the maintenance scheduler's `job_runs` table (columns
+ * job, status, finished_at). Undefined when the table does not exist.
+ */
 export async function lastSuccessfulRuns(db: Kysely<unknown>): Promise<Map<string, number> | undefined> {
-  let rows: Record<string, unknown>[];
   try {
-    rows = (await sql<Record<string, unknown>>`select * from job_runs`.execute(db)).rows;
+    const { rows } = await sql<{ job: string; last: number | string | null }>`select job, max(finished_at) as last from job_runs where status = 'succeeded' group by job`.execute(db);
+    return new Map(rows.filter((r) => r.last !== null).map((r) => [r.job, Number(r.last)]));
   } catch {
     // No job_runs table (the scheduler is not there): no data, the rules stay inactive.
     return undefined;
   }
-  const last = new Map<string, number>();
-  for (const row of rows) {
-    const name = NAME_COLUMNS.map((c) => row[c]).find((v) => typeof v === 'string') as string | undefined;
-    const finished = Number(FINISHED_COLUMNS.map((c) => row[c]).find((v) => v !== undefined && v !== null));
-    const status = STATUS_COLUMNS.map((c) => row[c]).find((v) => typeof v === 'string') as string | undefined;
-    if (!name || !Number.isFinite(finished) || (status !== undefined && !SUCCESS.has(status.toLowerCase()))) continue;
-    if (finished > (last.get(name) ?? 0)) last.set(name, finished);
-  }
-  return last;
 }
 
 /**
