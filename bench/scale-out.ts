@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   }
 
   const base = rounds[0]!;
-  const fmt = (v: number, d = 0) => v.toFixed(d).padStart(8);
+  const fmt = (v: number, d = 0) => v.toFixed(d);
   const lines = [
     '| instances | GET /me req/s | p99 ms | × 1 instance | login req/s | p99 ms | × 1 instance | non-2xx + errors |',
     '|----------:|--------------:|-------:|-------------:|------------:|-------:|-------------:|-----------------:|',

@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
+import { alertingRoutes } from './alerting/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { protectionHooks } from './protection/http.js';
 import { protectionAdminRoutes } from './protection/routes.js';
@@ -124,6 +125,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(adminRoutes, { prefix: '/api/v1/admin', config, guards });
   await app.register(securityEventRoutes, { prefix: '/api/v1/admin', securityEvents: services.securityEvents, guards });
   await app.register(protectionAdminRoutes, { prefix: '/api/v1/admin', protection: services.protection, users: services.users, tokens: services.tokens, guards });
+
+  if (services.alerting) await app.register(alertingRoutes, { prefix: '/api/v1/admin', alerting: services.alerting, events: services.events, guards });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

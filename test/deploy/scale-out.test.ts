@@ -101,7 +101,9 @@ describe.skipIf(!(runPostgres && runRedis && runNginx))('three Vigil processes b
     const ports = [await freePort(), await freePort(), await freePort()];
     // The first applies the migrations and creates the signing key; the others find them.
     nodes.push(await startVigilProcess({ ...env, API_PORT: String(ports[0]) }));
-    nodes.push(...(await Promise.all(ports.slice(1).map((p) => startVigilProcess({ ...env, API_PORT: String(p) })))));
+    // The third hashes the passwords of accounts registered through it slowly (a verify takes the
+    // cost stored in the hash), so its in-flight logins are surely still running when SIGTERM lands.
+    nodes.push(...(await Promise.all(ports.slice(1).map((p, i) => startVigilProcess({ ...env, API_PORT: String(p), ...(i === 1 ? { PASSWORD_HASH_ITERATIONS: '32' } : {}) })))));
     const port = await freePort();
     nginx = await startNginx(nginxPrefix(scaleOutConf(ports, port)), port);
     base = nginx.url;
@@ -166,9 +168,11 @@ describe.skipIf(!(runPostgres && runRedis && runNginx))('three Vigil processes b
     const traffic = load(base, token);
     await sleep(1000);
     const victim = nodes[2]!;
-    const inflight = Array.from({ length: 4 }, () => login(victim.url, 'load@example.com').then((r) => r.status));
+    expect((await call(victim.url, '/api/v1/auth/register', { method: 'POST', ip: OPS, body: { email: 'slow@example.com', password: STRONG_PASSWORD } })).status).toBe(201);
+    const inflight = Array.from({ length: 4 }, () => login(victim.url, 'slow@example.com').then((r) => r.status));
     const viaNginx = Array.from({ length: 6 }, () => login(base, 'load@example.com').then((r) => r.status));
-    await sleep(30);
+    // Connected and hashing (a verify at this cost takes longer than this).
+    await sleep(250);
     victim.child.kill('SIGTERM');
     expect(await Promise.all(inflight)).toEqual([200, 200, 200, 200]);
     expect(await Promise.all(viaNginx)).toEqual([200, 200, 200, 200, 200, 200]);
