@@ -5,6 +5,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
 import { alertingRoutes } from './alerting/routes.js';
+import { backupAdminRoutes } from './backups/routes.js';
+import { jobAdminRoutes } from './jobs/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { protectionHooks } from './protection/http.js';
 import { protectionAdminRoutes } from './protection/routes.js';
@@ -125,6 +127,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(adminRoutes, { prefix: '/api/v1/admin', config, guards });
   await app.register(securityEventRoutes, { prefix: '/api/v1/admin', securityEvents: services.securityEvents, guards });
   await app.register(protectionAdminRoutes, { prefix: '/api/v1/admin', protection: services.protection, users: services.users, tokens: services.tokens, guards });
+  await app.register(jobAdminRoutes, { prefix: '/api/v1/admin', maintenance: services.maintenance, events: services.events, guards });
+  await app.register(backupAdminRoutes, { prefix: '/api/v1/admin', backups: services.maintenance.backups, events: services.events, guards });
 
   if (services.alerting) await app.register(alertingRoutes, { prefix: '/api/v1/admin', alerting: services.alerting, events: services.events, guards });
 
