@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
 import { alertingRoutes } from './alerting/routes.js';
+import { incidentRoutes } from './incidents/routes.js';
 import { backupAdminRoutes } from './backups/routes.js';
 import { jobAdminRoutes } from './jobs/routes.js';
 import { authRoutes } from './auth/routes.js';
@@ -131,6 +132,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(backupAdminRoutes, { prefix: '/api/v1/admin', backups: services.maintenance.backups, events: services.events, guards });
 
   if (services.alerting) await app.register(alertingRoutes, { prefix: '/api/v1/admin', alerting: services.alerting, events: services.events, guards });
+  if (services.incidents) await app.register(incidentRoutes, { prefix: '/api/v1/admin', incidents: services.incidents, events: services.events, guards });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -7,6 +7,8 @@ import { createAuthService, type AuthService } from './auth/service.js';
 import type { UserRepository } from './auth/ports.js';
 import type { Config } from './config/index.js';
 import { createAlerting, type Alerting } from './alerting/service.js';
+import { connectIncidents, type Incidents } from './incidents/index.js';
+import { createIncidentRepository } from './storage/repositories/incidents.js';
 import type { Receiver } from './alerting/receivers/index.js';
 import { createAlertHistoryRepository, createOutboxRepository, createSilenceRepository } from './storage/repositories/alerting.js';
 import { createHealthService, type HealthService } from './observability/health.js';
@@ -73,6 +75,8 @@ export interface Services {
   users: UserRepository;
   /** Alert rules, silences, routing and the notification outbox; undefined when ALERTING_ENABLED=false. `start()` is for the server. */
   alerting: Alerting | undefined;
+  /** P0–P3 incidents opened by alerts; undefined when ALERTING_ENABLED=false. */
+  incidents: Incidents | undefined;
   /** Maintenance: jobs, their scheduler and history, backups (`start()` is for `vigil serve` only). */
   maintenance: Maintenance;
   close(): Promise<void>;
@@ -228,12 +232,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         })
       : undefined;
     if (alerting) alertObserve = alerting.observe;
+    const incidents = alerting && connectIncidents({ config, clock, logger: log('incidents'), repo: createIncidentRepository(database.db), alerting, registry: metrics?.registry });
     const maintenance = createMaintenance({ config, database, clock, metrics, log: log('jobs'), health: () => health.snapshot(), resources: () => resources.latest() });
 
     return {
       config, clock, logger, log, database, hasher, policy, tokens, auth, apiKeys, events, securityEvents, health, metrics, gauges, protection, kv, users: repos.users,
       detailedHealth, resources, errorTracking: tracker, maintenance,
       alerting,
+      incidents,
       async close() {
         await alerting?.stop();
         // Runs in progress finish (or reach their next batch) before the database closes.
