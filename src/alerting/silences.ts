@@ -23,7 +23,8 @@ const fromRecord = (r: SilenceRecord): Silence => ({ id: r.id, matchers: JSON.pa
 export interface Silences {
   /** Reloads the cache (other instances and the CLI add silences too). */
   refresh(): Promise<void>;
-  create(input: { matchers: Matcher[]; startsAt?: number; endsAt: number; createdBy: string; comment: string }): Promise<Silence>;
+  /** Ends at `endsAt`, or `durationMs` after its start. */
+  create(input: { matchers: Matcher[]; startsAt?: number; endsAt?: number; durationMs?: number; createdBy: string; comment: string }): Promise<Silence>;
   expire(id: string): Promise<boolean>;
   list(): Silence[];
   /** The silence muting these labels at `now`, if any. */
@@ -39,7 +40,8 @@ export function createSilences(deps: { repo: SilenceRepository; clock: Clock }):
     refresh,
     async create(input) {
       const now = deps.clock.now();
-      const silence: Silence = { id: randomUUID(), matchers: input.matchers, startsAt: input.startsAt ?? now, endsAt: input.endsAt, createdBy: input.createdBy, comment: input.comment, createdAt: now };
+      const startsAt = input.startsAt ?? now;
+      const silence: Silence = { id: randomUUID(), matchers: input.matchers, startsAt, endsAt: input.endsAt ?? startsAt + (input.durationMs ?? 3_600_000), createdBy: input.createdBy, comment: input.comment, createdAt: now };
       await deps.repo.insert({ id: silence.id, matchers: JSON.stringify(silence.matchers), starts_at: silence.startsAt, ends_at: silence.endsAt, created_by: silence.createdBy, comment: silence.comment, created_at: now });
       await refresh();
       return silence;
