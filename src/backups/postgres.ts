@@ -14,7 +14,10 @@ function connection(url: string, database?: string): { url: string; env: NodeJS.
   const password = decodeURIComponent(u.password);
   u.password = '';
   if (database) u.pathname = `/${database}`;
-  return { url: u.toString(), env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) } };
+  // libpq reads `+` literally: query values are re-encoded with %20 for spaces (`options=-c search_path=…`).
+  const query = [...u.searchParams].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  u.search = '';
+  return { url: `${u.toString()}${query ? `?${query}` : ''}`, env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) } };
 }
 
 /** Runs pg_dump or pg_restore; a missing tool is named with how to install it. */
@@ -96,6 +99,14 @@ export function postgresEngine(deps: { url: string; pool: pg.Pool }): BackupEngi
       const checks: Check[] = [];
       try {
         const c = connection(deps.url, name);
+        // pg_dump --schema writes CREATE SCHEMA, also for public, which a new database already has.
+        const fresh = new pg.Client({ connectionString: c.url, password: secret });
+        await fresh.connect();
+        try {
+          await fresh.query(`drop schema if exists ${quote(manifest.schema ?? 'public')} cascade`);
+        } finally {
+          await fresh.end();
+        }
         try {
           await run('pg_restore', ['--no-owner', '--no-acl', '--exit-on-error', `--dbname=${c.url}`, path], c.env, secret);
           checks.push({ name: 'restore', ok: true, detail: 'pg_restore into a temporary database succeeded' });
