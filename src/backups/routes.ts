@@ -30,6 +30,10 @@ function asProblem(e: unknown): never {
 /** `/api/v1/admin/backups`: list, create and verify (restore is the CLI's: it needs Vigil stopped). */
 export const backupAdminRoutes: FastifyPluginAsyncTypebox<{ backups: BackupService; events: SecurityEvents; guards: Guards }> = async (app, { backups, events, guards }) => {
   app.addHook('preHandler', guards.admin);
+  // A POST without a body is an empty one (the schemas then validate `{}`).
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined || request.body === null) request.body = {};
+  });
   const tags = ['admin'];
   const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
 
@@ -43,7 +47,7 @@ export const backupAdminRoutes: FastifyPluginAsyncTypebox<{ backups: BackupServi
   }));
 
   app.post('/backups', {
-    schema: { tags, summary: 'Create a backup now (into BACKUP_DIR)', security, body: Type.Optional(Type.Object({}, { additionalProperties: false })), response: { 201: BackupView, ...errorResponses(400, 401, 403, 503) } },
+    schema: { tags, summary: 'Create a backup now (into BACKUP_DIR)', security, body: Type.Object({}, { additionalProperties: false }), response: { 201: BackupView, ...errorResponses(400, 401, 403, 503) } },
   }, async (request, reply) => {
     events.emit('ADMIN_ACTION', ctxOf(request), { action: 'backup_create', actor: actorOf(request.principal) });
     const made = await backups.create({ label: 'manual' }).catch(asProblem);

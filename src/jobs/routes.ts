@@ -24,6 +24,10 @@ const ctxOf = (r: FastifyRequest) => ({ ip: r.ip, request_id: r.id, user_id: r.p
 /** `/api/v1/admin/jobs`: the jobs, running one now, and their history (what `vigil jobs` does). */
 export const jobAdminRoutes: FastifyPluginAsyncTypebox<{ maintenance: Maintenance; events: SecurityEvents; guards: Guards }> = async (app, { maintenance, events, guards }) => {
   app.addHook('preHandler', guards.admin);
+  // A POST without a body is an empty one (the schemas then validate `{}`).
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined || request.body === null) request.body = {};
+  });
   const tags = ['admin'];
   const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
 
@@ -48,11 +52,11 @@ export const jobAdminRoutes: FastifyPluginAsyncTypebox<{ maintenance: Maintenanc
     schema: {
       tags, summary: 'Run a job now and wait for it (409 while another instance runs it)', security,
       params: Type.Object({ name: JobName }),
-      body: Type.Optional(Type.Object({ dry_run: Type.Optional(Type.Boolean({ description: 'report what it would do, change nothing' })) }, { additionalProperties: false })),
+      body: Type.Object({ dry_run: Type.Optional(Type.Boolean({ description: 'report what it would do, change nothing' })) }, { additionalProperties: false }),
       response: { 200: RunView, ...errorResponses(400, 401, 403, 409) },
     },
   }, async (request) => {
-    const dryRun = request.body?.dry_run === true;
+    const dryRun = request.body.dry_run === true;
     events.emit('ADMIN_ACTION', ctxOf(request), { action: dryRun ? 'job_dry_run' : 'job_run', target: request.params.name, actor: actorOf(request.principal) });
     const outcome = await maintenance.run(request.params.name, { dryRun });
     if (outcome.status === 'skipped') throw new AppError('job_busy', `${request.params.name} is running on another instance; try again when it has finished`);
