@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JOB_NAMES } from '../../src/config/schema.js';
+import { openDatabase } from '../../src/storage/index.js';
 import { STRONG_PASSWORD } from '../support/config.js';
 import { runNginx, nginxPrefix, scaleOutConf, startNginx, type Nginx } from '../support/nginx.js';
 import { freshPostgresSchema, runPostgres } from '../support/postgres.js';
@@ -82,7 +85,8 @@ describe.skipIf(!(runPostgres && runRedis && runNginx))('three Vigil processes b
     const env = {
       API_HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      LOG_LEVELS: 'vigil=info',
+      // The start-up line carries the port; the jobs logger says when a run starts.
+      LOG_LEVELS: 'vigil=info,jobs=info',
       DATABASE_URL: schema.url,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
@@ -97,6 +101,10 @@ describe.skipIf(!(runPostgres && runRedis && runNginx))('three Vigil processes b
       IP_ALLOWLIST: '10.200.0.0/16',
       // A login takes a while, so some are surely in flight when SIGTERM lands.
       PASSWORD_HASH_ITERATIONS: '6',
+      // Every job off but cleanup-tokens, scheduled by all three every 2 s.
+      ...Object.fromEntries(JOB_NAMES.map((n) => [`JOB_${n.toUpperCase().replace(/-/g, '_')}_CRON`, 'off'])),
+      JOB_CLEANUP_TOKENS_CRON: '*/2 * * * * *',
+      CLEANUP_BATCH_PAUSE: '0',
     };
     const ports = [await freePort(), await freePort(), await freePort()];
     // The first applies the migrations and creates the signing key; the others find them.
@@ -161,6 +169,26 @@ describe.skipIf(!(runPostgres && runRedis && runNginx))('three Vigil processes b
     for (const n of [2, 0, 1]) expect((await login(nodes[n]!.url, 'lock@example.com', '203.0.113.50')).status).toBe(401);
     expect((await login(base, 'lock@example.com', OPS)).status).toBe(401);
   });
+
+  it('a job all three schedule every 2 s runs exactly once per tick, recorded once', async () => {
+    const database = openDatabase({ kind: 'postgres', url: schema!.url, poolMax: 1, ssl: false, autoMigrate: false, allowSqliteInProduction: false });
+    try {
+      await sleep(7000);
+      // Read between two ticks (they fall on even seconds), so no run is half recorded.
+      await sleep(3000 - (Date.now() % 2000));
+      const rows = (await sql<{ tick: string | number; status: string }>`select tick, status from job_runs where job = 'cleanup-tokens' order by tick`.execute(database.db)).rows;
+      const ticks = rows.map((r) => Number(r.tick));
+      expect(ticks.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(ticks).size).toBe(ticks.length);
+      for (let i = 1; i < ticks.length; i++) expect(ticks[i]! - ticks[i - 1]!).toBe(2000);
+      expect(rows.every((r) => r.status === 'succeeded')).toBe(true);
+      // Each recorded run ran the job body on one instance only.
+      const started = nodes.reduce((n, node) => n + (node.output().match(/"msg":"job cleanup-tokens started"/g) ?? []).length, 0);
+      expect(started).toBe(rows.length);
+    } finally {
+      await database.close();
+    }
+  }, 30_000);
 
   it('SIGTERM to one instance under load: no request fails, in-flight logins finish, the others carry on', async () => {
     await register('load@example.com');
