@@ -78,8 +78,9 @@ export function createJobRunner(deps: {
           aborter.signal,
         );
       } catch (e) {
+        const lost = aborter.signal.aborted ? (aborter.signal.reason as Error).message : undefined;
         const timedOut = clock.now() - now >= job.timeoutMs;
-        error = timedOut ? `timed out after ${Math.round(job.timeoutMs / 1000)} s` : e instanceof Error ? e.message : String(e);
+        error = lost ?? (timedOut ? `timed out after ${Math.round(job.timeoutMs / 1000)} s` : e instanceof Error ? e.message : String(e));
       }
       const finished = clock.now();
       const status = error !== null ? 'failed' : dryRun ? 'dry_run' : 'succeeded';
