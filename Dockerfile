@@ -32,6 +32,8 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# Served at /runbooks/<name> and linked from every alert's runbook_url.
+COPY docs/runbooks ./docs/runbooks
 # The defaults DATABASE_URL=sqlite:./data/vigil.db and SIGNING_KEY_FILE=./data/vigil.key resolve
 # to /app/data, which is the volume. Mode 0700: only Vigil's user reads the database and the key.
 RUN mkdir -p /data && chown node:node /data && chmod 0700 /data && ln -s /data /app/data

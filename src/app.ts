@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { adminRoutes } from './admin/routes.js';
 import { alertingRoutes } from './alerting/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
+import { loadRunbooks, runbookRoutes } from './incidents/runbooks.js';
 import { backupAdminRoutes } from './backups/routes.js';
 import { jobAdminRoutes } from './jobs/routes.js';
 import { authRoutes } from './auth/routes.js';
@@ -133,6 +134,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
 
   if (services.alerting) await app.register(alertingRoutes, { prefix: '/api/v1/admin', alerting: services.alerting, events: services.events, guards });
   if (services.incidents) await app.register(incidentRoutes, { prefix: '/api/v1/admin', incidents: services.incidents, events: services.events, guards });
+  // docs/runbooks/, read once here: the alert rules' runbook_url points at these.
+  await app.register(runbookRoutes, { runbooks: loadRunbooks() });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
