@@ -132,6 +132,8 @@ export function createMaintenance(deps: {
       started = true;
     },
     async stop() {
+      // Runs in progress stop at their next batch (a cut-off cleanup is finished by the next run).
+      runner.abortAll('the instance is shutting down');
       await scheduler.stop();
       if (started) await presence.stop();
       started = false;

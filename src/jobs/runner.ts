@@ -21,6 +21,8 @@ export interface RunRequest {
 export interface JobRunner {
   readonly instanceId: string;
   run(job: Job, request: RunRequest): Promise<RunOutcome>;
+  /** Asks every run in progress on this instance to stop at its next batch (shutdown). */
+  abortAll(reason: string): void;
 }
 
 /** The lease name of a job. */
@@ -44,11 +46,13 @@ export function createJobRunner(deps: {
   onFinished?: (job: Job, run: JobRun) => void;
 }): JobRunner {
   const { runs, leases, clock, instanceId, leaseTtlMs, metrics, log } = deps;
+  const inProgress = new Set<AbortController>();
 
   async function run(job: Job, request: RunRequest): Promise<RunOutcome> {
     const lease = jobLease(job.name);
     if (!(await leases.acquire(lease, instanceId, clock.now(), leaseTtlMs))) return { status: 'skipped', reason: 'lease_held' };
     const aborter = new AbortController();
+    inProgress.add(aborter);
     const renew = setInterval(() => {
       leases.renew(lease, instanceId, clock.now(), leaseTtlMs).then(
         (held) => {
@@ -99,10 +103,17 @@ export function createJobRunner(deps: {
       }
       return { status, run: record };
     } finally {
+      inProgress.delete(aborter);
       clearInterval(renew);
       await leases.release(lease, instanceId).catch((e: unknown) => log.warn({ err: e, job: job.name }, 'could not release the job lease'));
     }
   }
 
-  return { instanceId, run };
+  return {
+    instanceId,
+    run,
+    abortAll(reason) {
+      for (const a of inProgress) a.abort(new Error(reason));
+    },
+  };
 }
