@@ -7,6 +7,7 @@ import { adminRoutes } from './admin/routes.js';
 import { alertingRoutes } from './alerting/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { loadRunbooks, runbookRoutes } from './incidents/runbooks.js';
+import { sloRoutes } from './incidents/slo-routes.js';
 import { backupAdminRoutes } from './backups/routes.js';
 import { jobAdminRoutes } from './jobs/routes.js';
 import { authRoutes } from './auth/routes.js';
@@ -134,6 +135,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
 
   if (services.alerting) await app.register(alertingRoutes, { prefix: '/api/v1/admin', alerting: services.alerting, events: services.events, guards });
   if (services.incidents) await app.register(incidentRoutes, { prefix: '/api/v1/admin', incidents: services.incidents, events: services.events, guards });
+  await app.register(sloRoutes, { prefix: '/api/v1/admin', slo: services.slo, defaultWindowMs: config.slo.windowMs, guards });
   // docs/runbooks/, read once here: the alert rules' runbook_url points at these.
   await app.register(runbookRoutes, { runbooks: loadRunbooks() });
 

@@ -10,7 +10,9 @@ import { createAlerting, type Alerting } from './alerting/service.js';
 import { connectIncidents, type Incidents } from './incidents/index.js';
 import { createIncidentRepository } from './storage/repositories/incidents.js';
 import type { Receiver } from './alerting/receivers/index.js';
-import { createAlertHistoryRepository, createOutboxRepository, createSilenceRepository } from './storage/repositories/alerting.js';
+import { createAlertHistoryRepository, createOutboxRepository, createSilenceRepository, createSloRepository } from './storage/repositories/alerting.js';
+import { createSloService, type SloService } from './incidents/slo.js';
+import { connectWeeklyDigest } from './incidents/digest.js';
 import { createHealthService, type HealthService } from './observability/health.js';
 import { createMaintenance, type Maintenance } from './jobs/index.js';
 import { createDetailedHealth, poolUsage, type DetailedHealth } from './observability/health-detailed.js';
@@ -79,6 +81,8 @@ export interface Services {
   incidents: Incidents | undefined;
   /** Maintenance: jobs, their scheduler and history, backups (`start()` is for `vigil serve` only). */
   maintenance: Maintenance;
+  /** SLO and KPI reports over the per-minute aggregates (recorded by alerting's evaluation, when enabled). */
+  slo: SloService;
   close(): Promise<void>;
 }
 
@@ -234,10 +238,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     if (alerting) alertObserve = alerting.observe;
     const incidents = alerting && connectIncidents({ config, clock, logger: log('incidents'), repo: createIncidentRepository(database.db), alerting, registry: metrics?.registry });
     const maintenance = createMaintenance({ config, database, clock, metrics, log: log('jobs'), health: () => health.snapshot(), resources: () => resources.latest() });
+    const slo = createSloService({ repo: createSloRepository(database.db), clock, targets: config.slo.targets, instanceId: maintenance.instanceId, logger: log('slo') });
+    alerting?.onSample((now, interval) => slo.record(now, interval));
+    // The weekly info digest rides on report-weekly (seed 000's info alerts).
+    if (alerting && config.alerting.digestReceiver) connectWeeklyDigest({ maintenance, alerting, slo, db: database.db as never, receiver: config.alerting.digestReceiver, log: log('slo') });
 
     return {
       config, clock, logger, log, database, hasher, policy, tokens, auth, apiKeys, events, securityEvents, health, metrics, gauges, protection, kv, users: repos.users,
-      detailedHealth, resources, errorTracking: tracker, maintenance,
+      detailedHealth, resources, errorTracking: tracker, maintenance, slo,
       alerting,
       incidents,
       async close() {

@@ -12,6 +12,7 @@ import { registerJobs } from './jobs.js';
 import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
 import { registerEmergency, registerIp } from './protection.js';
+import { registerSlo } from './slo.js';
 import { registerUser } from './user.js';
 
 export { EXIT, type CliIo } from './context.js';
@@ -72,6 +73,7 @@ export function buildProgram(io: CliIo): Command {
   registerCleanup(program, io);
   registerBackup(program, io);
   registerAudit(program, io);
+  registerSlo(program, io);
   return program;
 }
 

@@ -107,7 +107,7 @@ export const VARS = {
   refreshTokenRevokedRetentionDays: v({ env: 'REFRESH_TOKEN_REVOKED_RETENTION_DAYS', parser: p.int(1, 3650), default: '30', doc: 'Revoked refresh tokens are deleted this many days after their revocation (expired ones as soon as they expire).' }),
   securityEventRetentionDays: v({ env: 'SECURITY_EVENT_RETENTION_DAYS', parser: p.int(1, 3650), default: '90', doc: 'Security events older than this many days are deleted by `retention-security-events`.' }),
   jobRunRetentionDays: v({ env: 'JOB_RUN_RETENTION_DAYS', parser: p.int(1, 3650), default: '90', doc: 'Job runs (`job_runs`) older than this many days are deleted by `retention-job-runs`.' }),
-  metricAggregateRetentionDays: v({ env: 'METRIC_AGGREGATE_RETENTION_DAYS', parser: p.int(1, 3650), default: '90', doc: 'Per-minute metric aggregates older than this many days are deleted by `retention-metric-aggregates`.' }),
+  metricAggregateRetentionDays: v({ env: 'METRIC_AGGREGATE_RETENTION_DAYS', parser: p.int(1, 3650), default: '35', doc: 'Per-minute metric aggregates older than this many days are deleted by `retention-metric-aggregates`.' }),
   backupDir: v({ env: 'BACKUP_DIR', parser: p.str({ minLength: 1 }), default: './data/backups', doc: 'Where `vigil backup create` and the `backup` job write backups (files mode 0600, with a manifest each).' }),
   backupRetentionDays: v({ env: 'BACKUP_RETENTION_DAYS', parser: p.int(1, 3650), default: '30', doc: 'Backups older than this many days are deleted by `backup-prune` and `vigil backup prune`.' }),
   reportsDir: v({ env: 'REPORTS_DIR', parser: p.str({ minLength: 1 }), default: './data/reports', doc: 'Where the daily and weekly reports are written (Markdown and JSON).' }),
