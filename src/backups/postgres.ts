@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { chmod } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from '../storage/db.js';
 import { BackupError } from './errors.js';
 import { compareCounts, type BackupEngine, type Check } from './engine.js';
 
@@ -100,7 +101,7 @@ export function postgresEngine(deps: { url: string; pool: pg.Pool }): BackupEngi
       try {
         const c = connection(deps.url, name);
         // pg_dump --schema writes CREATE SCHEMA, also for public, which a new database already has.
-        const fresh = new pg.Client({ connectionString: c.url, password: secret });
+        const fresh = new (loadPg().Client)({ connectionString: c.url, password: secret });
         await fresh.connect();
         try {
           await fresh.query(`drop schema if exists ${quote(manifest.schema ?? 'public')} cascade`);
@@ -114,7 +115,7 @@ export function postgresEngine(deps: { url: string; pool: pg.Pool }): BackupEngi
           if (e instanceof BackupError && e.kind === 'failed') return [{ name: 'restore', ok: false, detail: e.message }];
           throw e;
         }
-        const client = new pg.Client({ connectionString: c.url, password: secret });
+        const client = new (loadPg().Client)({ connectionString: c.url, password: secret });
         await client.connect();
         try {
           checks.push(compareCounts(manifest.row_counts, await countRows(client, manifest.schema ?? 'public')));

@@ -21,7 +21,7 @@ export interface Database {
 }
 
 /** pg, loaded on first use: a SQLite deployment never needs it (6 MiB of a process's memory). */
-const loadPg = (): typeof pg => createRequire(import.meta.url)('pg') as typeof pg;
+export const loadPg = (): typeof pg => createRequire(import.meta.url)('pg') as typeof pg;
 
 // BIGINT (int8) and NUMERIC come back from pg as strings; every BIGINT here is an epoch-ms
 // time or a count, well inside Number.MAX_SAFE_INTEGER.
