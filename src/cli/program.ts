@@ -12,6 +12,8 @@ import { registerJobs } from './jobs.js';
 import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
 import { registerEmergency, registerIp } from './protection.js';
+import { registerAlerts } from './alerts.js';
+import { registerIncident } from './incident.js';
 import { registerSlo } from './slo.js';
 import { registerUser } from './user.js';
 
@@ -73,6 +75,8 @@ export function buildProgram(io: CliIo): Command {
   registerCleanup(program, io);
   registerBackup(program, io);
   registerAudit(program, io);
+  registerAlerts(program, io);
+  registerIncident(program, io);
   registerSlo(program, io);
   return program;
 }
