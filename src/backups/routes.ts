@@ -30,9 +30,9 @@ function asProblem(e: unknown): never {
 /** `/api/v1/admin/backups`: list, create and verify (restore is the CLI's: it needs Vigil stopped). */
 export const backupAdminRoutes: FastifyPluginAsyncTypebox<{ backups: BackupService; events: SecurityEvents; guards: Guards }> = async (app, { backups, events, guards }) => {
   app.addHook('preHandler', guards.admin);
-  // A POST without a body is an empty one (the schemas then validate `{}`).
+  // A POST without a body is an empty one (the schemas then validate `{}`); a JSON `null` is refused.
   app.addHook('preValidation', async (request) => {
-    if (request.body === undefined || request.body === null) request.body = {};
+    if (request.body === undefined) request.body = {};
   });
   const tags = ['admin'];
   const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
