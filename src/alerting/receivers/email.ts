@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { describe, type NotificationMessage } from '../message.js';
 import { DeliveryError, type Receiver } from './types.js';
 
@@ -20,22 +20,27 @@ export function emailContent(m: NotificationMessage): { subject: string; text: s
 
 /** Email over SMTP with nodemailer (ALERT_EMAIL_ENABLED, SMTP_*, ALERT_EMAIL_FROM/TO). */
 export function emailReceiver(name: string, smtp: SmtpSettings, timeoutMs: number): Receiver {
-  const transport = nodemailer.createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.secure,
-    auth: smtp.user ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-  });
+  // nodemailer is loaded with the first email: most instances never send one (4 MiB of memory).
+  let transport: Promise<Transporter> | undefined;
+  const transporter = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        host: smtp.host,
+        port: smtp.port,
+        secure: smtp.secure,
+        auth: smtp.user ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
+        connectionTimeout: timeoutMs,
+        greetingTimeout: timeoutMs,
+        socketTimeout: timeoutMs,
+      }),
+    ));
   return {
     name,
     kind: 'email',
     async send(message, { idempotencyKey }) {
       const { subject, text } = emailContent(message);
       try {
-        await transport.sendMail({ from: smtp.from, to: smtp.to, subject, text, headers: { 'X-Vigil-Idempotency-Key': idempotencyKey }, messageId: `<${idempotencyKey}@vigil>` });
+        await (await transporter()).sendMail({ from: smtp.from, to: smtp.to, subject, text, headers: { 'X-Vigil-Idempotency-Key': idempotencyKey }, messageId: `<${idempotencyKey}@vigil>` });
       } catch (e) {
         const err = e as { responseCode?: number; code?: string };
         // 5xx SMTP replies are permanent (bad recipient, refused); the rest is worth another try.
