@@ -6,43 +6,11 @@ import { sql, type Kysely } from 'kysely';
 import { loadConfig, type Env } from '../../src/config/index.js';
 import { createServices } from '../../src/services.js';
 import { openDatabase, type Database } from '../../src/storage/index.js';
-import { freshPostgresSchema, runPostgres } from '../support/postgres.js';
-import { json, tempWorkspace, vigil } from '../cli/harness.js';
+import { cliBackends, json, tempWorkspace, vigil } from '../cli/harness.js';
 
 const DAY = 86_400_000;
 
-interface Backend {
-  name: string;
-  enabled: boolean;
-  open(): Promise<{ env: Env; cwd: string; drop(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'sqlite',
-    enabled: true,
-    async open() {
-      const ws = tempWorkspace();
-      return { env: { ...ws.env, BACKUP_DIR: join(ws.dir, 'backups') }, cwd: ws.dir, drop: async () => ws.remove() };
-    },
-  },
-  {
-    name: 'postgres',
-    enabled: runPostgres,
-    async open() {
-      const ws = tempWorkspace();
-      const schema = await freshPostgresSchema();
-      return {
-        env: { ...ws.env, DATABASE_URL: schema.url, BACKUP_DIR: join(ws.dir, 'backups') },
-        cwd: ws.dir,
-        drop: async () => {
-          await schema.drop();
-          ws.remove();
-        },
-      };
-    },
-  },
-];
+const backends = cliBackends((dir) => ({ BACKUP_DIR: join(dir, 'backups') }));
 
 /** Every table's rows, hashed in a stable order: equal checksums mean equal contents. */
 async function checksums(database: Database): Promise<Record<string, string>> {

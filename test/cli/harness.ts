@@ -7,6 +7,7 @@ import { runCli } from '../../src/cli/program.js';
 import { loadConfig, type Env } from '../../src/config/index.js';
 import { createServices, type Services } from '../../src/services.js';
 import { TEST_ENV } from '../support/config.js';
+import { freshPostgresSchema, runPostgres } from '../support/postgres.js';
 
 export interface CliResult {
   code: number;
@@ -30,6 +31,43 @@ export function tempWorkspace() {
     env,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** Where a CLI suite runs: a workspace on SQLite, and one on a fresh PostgreSQL schema when reachable. */
+export interface CliBackend {
+  name: string;
+  enabled: boolean;
+  open(): Promise<{ env: Env; cwd: string; drop(): Promise<void> }>;
+}
+
+/** Both backends; `extraEnv` adds settings that depend on the workspace directory. */
+export function cliBackends(extraEnv: (dir: string) => Env = () => ({})): CliBackend[] {
+  return [
+    {
+      name: 'sqlite',
+      enabled: true,
+      async open() {
+        const ws = tempWorkspace();
+        return { env: { ...ws.env, ...extraEnv(ws.dir) }, cwd: ws.dir, drop: async () => ws.remove() };
+      },
+    },
+    {
+      name: 'postgres',
+      enabled: runPostgres,
+      async open() {
+        const ws = tempWorkspace();
+        const schema = await freshPostgresSchema();
+        return {
+          env: { ...ws.env, DATABASE_URL: schema.url, ...extraEnv(ws.dir) },
+          cwd: ws.dir,
+          drop: async () => {
+            await schema.drop();
+            ws.remove();
+          },
+        };
+      },
+    },
+  ];
 }
 
 /** Runs one `vigil …` command line in-process with captured streams; cwd is the workspace (no stray .env). */

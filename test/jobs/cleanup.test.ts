@@ -3,45 +3,13 @@ import { sql, type Kysely } from 'kysely';
 import type { Env } from '../../src/config/index.js';
 import { retentionJob } from '../../src/jobs/retention.js';
 import type { Services } from '../../src/services.js';
-import { freshPostgresSchema, runPostgres } from '../support/postgres.js';
-import { json, servicesFor, tempWorkspace, vigil } from '../cli/harness.js';
+import { cliBackends, json, servicesFor, vigil } from '../cli/harness.js';
 
 const DAY = 86_400_000;
 const EXPIRED = 23;
 const ACTIVE = 7;
 
-interface Backend {
-  name: string;
-  enabled: boolean;
-  open(): Promise<{ env: Env; cwd: string; drop(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'sqlite',
-    enabled: true,
-    async open() {
-      const ws = tempWorkspace();
-      return { env: ws.env, cwd: ws.dir, drop: async () => ws.remove() };
-    },
-  },
-  {
-    name: 'postgres',
-    enabled: runPostgres,
-    async open() {
-      const ws = tempWorkspace();
-      const schema = await freshPostgresSchema();
-      return {
-        env: { ...ws.env, DATABASE_URL: schema.url },
-        cwd: ws.dir,
-        drop: async () => {
-          await schema.drop();
-          ws.remove();
-        },
-      };
-    },
-  },
-];
+const backends = cliBackends();
 
 const count = async (db: Kysely<unknown>, table: string, where = sql`1 = 1`) =>
   Number((await sql<{ n: string | number }>`select count(*) as n from ${sql.table(table)} where ${where}`.execute(db)).rows[0]!.n);
