@@ -30,9 +30,9 @@ export function recordAction(services: Services, action: string, target: string)
   services.events.emit('ADMIN_ACTION', {}, { action, target, actor: CLI_ACTOR });
 }
 
-/** `vigil alerts list|history|silence|unsilence|test`. */
-export function registerAlerts(program: Command, io: CliIo): void {
-  const alerts = program.command('alerts').description('Alerts firing, their history, silences and test notifications');
+/** `vigil alerts list|history|silence|unsilence|test` (export: alerts-export.ts). Returns the `alerts` command. */
+export function registerAlerts(program: Command, io: CliIo): Command {
+  const alerts = program.command('alerts').description('Alerts firing, their history, silences, test notifications and the export for Prometheus');
   const run = <T>(cmd: Command, fn: (services: Services, alerting: Alerting) => Promise<T>) => {
     const globals = cmd.optsWithGlobals<GlobalOptions>();
     return withServices(io, loadCliConfig(io, globals), globals, (services) => fn(services, alertingOf(services)));
@@ -115,4 +115,5 @@ export function registerAlerts(program: Command, io: CliIo): void {
         else io.stdout.write(result.status === 'sent' ? `Test notification delivered to ${receiver}.\n` : `Test notification to ${receiver} not delivered yet (${result.status}${result.last_error ? `: ${result.last_error}` : ''}); the outbox keeps retrying.\n`);
         if (result.status !== 'sent') throw new CliError(undefined, EXIT.failure);
       }));
+  return alerts;
 }

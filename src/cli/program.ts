@@ -13,6 +13,7 @@ import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
 import { registerEmergency, registerIp } from './protection.js';
 import { registerAlerts } from './alerts.js';
+import { registerAlertsExport } from './alerts-export.js';
 import { registerIncident } from './incident.js';
 import { registerSlo } from './slo.js';
 import { registerUser } from './user.js';
@@ -75,7 +76,7 @@ export function buildProgram(io: CliIo): Command {
   registerCleanup(program, io);
   registerBackup(program, io);
   registerAudit(program, io);
-  registerAlerts(program, io);
+  registerAlertsExport(registerAlerts(program, io), io);
   registerIncident(program, io);
   registerSlo(program, io);
   return program;

@@ -25,7 +25,7 @@ describe('.github/workflows/ci.yml', () => {
     expect(test.services.redis.ports).toContain('6379:6379');
     expect(test.env.VIGIL_TEST_REQUIRE_SERVICES).toBe('1');
     expect(runs(test)).toMatch(/^npm test$/m);
-    for (const pkg of ['nginx', 'prometheus', 'redis-server']) expect(runs(test)).toMatch(new RegExp(`apt-get install .*\\b${pkg}\\b`));
+    for (const pkg of ['nginx', 'prometheus', 'prometheus-alertmanager', 'redis-server']) expect(runs(test)).toMatch(new RegExp(`apt-get install .*\\b${pkg}\\b`));
   });
 
   it('builds the image from the root Dockerfile after the tests pass', () => {

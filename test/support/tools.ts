@@ -12,3 +12,9 @@ export function onPath(tool: string): boolean {
  * them in CI instead of skipping them.
  */
 export const runPromtool = SERVICES_REQUIRED || onPath('promtool');
+
+/**
+ * Whether the suites that need `amtool` (Debian package `prometheus-alertmanager`) run: when it is
+ * installed, and always under VIGIL_TEST_REQUIRE_SERVICES=1 (.ci/run installs it).
+ */
+export const runAmtool = SERVICES_REQUIRED || onPath('amtool');
