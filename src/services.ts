@@ -8,6 +8,7 @@ import type { UserRepository } from './auth/ports.js';
 import type { Config } from './config/index.js';
 import { createAlerting, type Alerting } from './alerting/service.js';
 import { connectIncidents, type Incidents } from './incidents/index.js';
+import { recordAutomatedActions } from './incidents/actions.js';
 import { createIncidentRepository } from './storage/repositories/incidents.js';
 import type { Receiver } from './alerting/receivers/index.js';
 import { createAlertHistoryRepository, createOutboxRepository, createSilenceRepository, createSloRepository } from './storage/repositories/alerting.js';
@@ -235,8 +236,15 @@ export async function createServices(config: Config, overrides: ServiceOverrides
           receivers: overrides.alertReceivers,
         })
       : undefined;
-    if (alerting) alertObserve = alerting.observe;
     const incidents = alerting && connectIncidents({ config, clock, logger: log('incidents'), repo: createIncidentRepository(database.db), alerting, registry: metrics?.registry });
+    if (alerting && incidents) {
+      // Blocks, lockouts and emergency-mode switches go on the timeline of the incidents open at the time.
+      const recordActions = recordAutomatedActions(incidents, onError);
+      alertObserve = (e) => {
+        alerting.observe(e);
+        recordActions(e);
+      };
+    }
     const maintenance = createMaintenance({ config, database, clock, metrics, log: log('jobs'), health: () => health.snapshot(), resources: () => resources.latest() });
     const slo = createSloService({ repo: createSloRepository(database.db), clock, targets: config.slo.targets, instanceId: maintenance.instanceId, logger: log('slo') });
     alerting?.onSample((now, interval) => slo.record(now, interval));

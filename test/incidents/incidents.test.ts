@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/shared/clock.js';
 import { PROTECTED_ENV } from '../support/config.js';
 import { makeTestApp, type TestApp } from '../support/services.js';
+import { within } from '../support/wait.js';
 import { httpSink } from '../alerting/http-sink.js';
 
 const ADMIN_KEY = 'admin-key-for-incident-tests-0123456789';
@@ -45,6 +46,20 @@ describe('end to end: brute force → alert → incident → webhook', () => {
 
     const active = await app.inject({ method: 'GET', url: '/api/v1/admin/alerts', headers: admin });
     expect(active.json().alerts.map((a: { rule: string }) => a.rule)).toContain('BruteForceAttackDetected');
+
+    // Actions taken while it is open go on its timeline: a block, emergency mode on and off.
+    expect((await app.inject({ method: 'POST', url: '/api/v1/admin/ip-blocks', headers: admin, payload: { target: '198.51.100.0/24', reason: 'attack source' } })).statusCode).toBe(201);
+    expect((await app.inject({ method: 'PUT', url: '/api/v1/admin/emergency', headers: admin, payload: { enabled: true } })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'PUT', url: '/api/v1/admin/emergency', headers: admin, payload: { enabled: false } })).statusCode).toBe(200);
+    const actions = async () =>
+      ((await app.inject({ method: 'GET', url: `/api/v1/admin/incidents/${incident.id}`, headers: admin })).json().timeline as { kind: string; actor: string; text: string }[])
+        .filter((e) => e.kind === 'action');
+    await within(2000, async () => (await actions()).length === 3);
+    expect((await actions()).map((e) => [e.actor, e.text])).toEqual([
+      ['vigil', expect.stringMatching(/^IP 198\.51\.100\.0\/24 blocked until .* \(manual: attack source\)$/)],
+      ['vigil', 'emergency auth mode on (admin_api)'],
+      ['vigil', 'emergency auth mode off (admin_api)'],
+    ]);
   });
 });
 
