@@ -5,6 +5,7 @@ import type { EventContext, SecurityEvents } from '../security-monitoring/events
 import type { Clock } from '../shared/clock.js';
 import type { KeyValueStore } from '../storage/kv/ports.js';
 import type { SettingsRepository } from './ports.js';
+import { keepReloaded } from './keep-reloaded.js';
 
 const KEY = 'emergency_mode';
 const CHANNEL = 'settings';
@@ -46,8 +47,7 @@ export function createEmergencyMode(deps: {
   let current: EmergencyState = config.enabled
     ? { enabled: true, source: 'config', since: clock.now(), by: null, access_token_ttl_seconds: ttl }
     : { enabled: false, source: null, since: null, by: null, access_token_ttl_seconds: ttl };
-  let timer: NodeJS.Timeout | undefined;
-  let unsubscribe: (() => Promise<void>) | undefined;
+  let stopReloading: (() => Promise<void>) | undefined;
 
   async function reload(): Promise<void> {
     if (config.enabled) return;
@@ -61,13 +61,7 @@ export function createEmergencyMode(deps: {
   return {
     async init() {
       await reload();
-      unsubscribe = await kv.subscribe(CHANNEL, () => void reloadQuietly());
-      // Changes published while Redis was away were missed: read them again once it is back.
-      kv.onStatusChange((status) => {
-        if (status === 'up') void reloadQuietly();
-      });
-      timer = setInterval(() => void reloadQuietly(), RELOAD_INTERVAL_MS);
-      timer.unref();
+      stopReloading = await keepReloaded(kv, CHANNEL, () => void reloadQuietly(), RELOAD_INTERVAL_MS);
       if (current.enabled) deps.logger.warn({ source: current.source }, 'EMERGENCY AUTH MODE is on: only admins may sign in');
     },
     enabled: () => current.enabled,
@@ -85,8 +79,7 @@ export function createEmergencyMode(deps: {
       return current;
     },
     async close() {
-      if (timer) clearInterval(timer);
-      await unsubscribe?.();
+      await stopReloading?.();
     },
   };
 }

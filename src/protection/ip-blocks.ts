@@ -7,6 +7,7 @@ import { newId } from '../shared/crypto.js';
 import { clientKey, contains, IpSet, parseIp, parseTarget, type IpTarget } from '../shared/ip.js';
 import type { KeyValueStore } from '../storage/kv/ports.js';
 import type { IpBlockRecord, IpBlockRepository } from './ports.js';
+import { keepReloaded } from './keep-reloaded.js';
 
 const CHANNEL = 'ip-blocks';
 const RELOAD_INTERVAL_MS = 30_000;
@@ -59,8 +60,7 @@ export function createIpBlockService(deps: {
   const allowlist = new IpSet(config.allowlist);
   let exact = new Map<string, IpBlockRecord>();
   let ranges: Cached[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let unsubscribe: (() => Promise<void>) | undefined;
+  let stopReloading: (() => Promise<void>) | undefined;
 
   async function reload(): Promise<void> {
     const nextExact = new Map<string, IpBlockRecord>();
@@ -90,13 +90,7 @@ export function createIpBlockService(deps: {
   const service: IpBlockService = {
     async init() {
       await reload();
-      unsubscribe = await kv.subscribe(CHANNEL, () => void reloadQuietly());
-      // Changes published while Redis was away were missed: read them again once it is back.
-      kv.onStatusChange((status) => {
-        if (status === 'up') void reloadQuietly();
-      });
-      timer = setInterval(() => void reloadQuietly(), RELOAD_INTERVAL_MS);
-      timer.unref();
+      stopReloading = await keepReloaded(kv, CHANNEL, () => void reloadQuietly(), RELOAD_INTERVAL_MS);
     },
 
     isAllowlisted: (ip) => allowlist.has(ip),
@@ -162,8 +156,7 @@ export function createIpBlockService(deps: {
     },
 
     async close() {
-      if (timer) clearInterval(timer);
-      await unsubscribe?.();
+      await stopReloading?.();
     },
   };
   return service;
