@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VARS } from '../../src/config/index.js';
 import type { VarSpec } from '../../src/config/schema.js';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors/codes.js';
-import { DEFAULT_SEVERITY, SECURITY_EVENT_TYPES, type SecurityEventDetails, type SecurityEventType } from '../../src/security-monitoring/events.js';
+import { DEFAULT_SEVERITY, SECURITY_EVENT_TYPES, type SecurityEventType } from '../../src/security-monitoring/events.js';
 import { createLogSecurityEvents } from '../../src/security-monitoring/log-sink.js';
 import { PROTECTED_ENV, STRONG_PASSWORD } from '../support/config.js';
+import { SAMPLE_EVENT_DETAILS } from '../support/events.js';
 import { logCapture, makeTestApp, type TestApp } from '../support/services.js';
 import { CONFIG_TABLE_END, CONFIG_TABLE_START, between } from './config-table.js';
 
@@ -160,28 +161,6 @@ describe('docs/errors.md', () => {
   });
 });
 
-/** One of each event's details, with every optional field: the type makes a new required field fail `npm run typecheck`. */
-const SAMPLE_DETAILS: { [T in SecurityEventType]: SecurityEventDetails[T] } = {
-  LOGIN_SUCCEEDED: { email: 'ada@example.com' },
-  LOGIN_FAILED: { email: 'ada@example.com', reason: 'wrong_password' },
-  REGISTERED: { email: 'ada@example.com' },
-  TOKEN_REFRESHED: { family_id: 'f-1', graced: false },
-  REFRESH_REUSE_DETECTED: { family_id: 'f-1' },
-  TOKEN_REVOKED: { reason: 'logout', jti: 'j-1', family_id: 'f-1', sessions: 1 },
-  LOGOUT: { all: false, sessions: 1 },
-  PASSWORD_CHANGED: { sessions_revoked: 0 },
-  RATE_LIMITED: { policy: 'login_ip', limit: 5, window_seconds: 60, route: '/api/v1/auth/login' },
-  IP_BLOCKED: { target: '203.0.113.7', reason: 'brute force', until: null, source: 'auto', offence: 1 },
-  IP_UNBLOCKED: { target: '203.0.113.7', source: 'manual' },
-  ACCOUNT_LOCKED: { email: 'ada@example.com', failures: 5, until: 0 },
-  ACCOUNT_UNLOCKED: { email: 'ada@example.com', source: 'expired' },
-  API_KEY_REJECTED: { prefix: 'vgl_abcdefgh', reason: 'unknown' },
-  API_KEY_CREATED: { key_id: 'k-1', name: 'ci', scope: 'admin' },
-  API_KEY_REVOKED: { key_id: 'k-1', name: 'ci' },
-  SUSPICIOUS_ACTIVITY: { kind: 'credential_stuffing', evidence: { accounts: 12 }, response: 'notify' },
-  EMERGENCY_MODE_CHANGED: { enabled: true, source: 'cli', sessions_revoked: 3 },
-  ADMIN_ACTION: { action: 'config.read', target: 'config', actor: 'u-1' },
-};
 
 describe('docs/security-events.md', () => {
   const rows = markedTable(EVENTS, 'event-table');
@@ -193,14 +172,14 @@ describe('docs/security-events.md', () => {
     pii: false,
   });
   const emitted = new Map<SecurityEventType, { level: string; msg: string }>();
-  for (const type of Object.keys(SAMPLE_DETAILS) as SecurityEventType[]) {
+  for (const type of Object.keys(SAMPLE_EVENT_DETAILS) as SecurityEventType[]) {
     logged.clear();
-    sink.emit(type, { ip: '203.0.113.7', user_id: 'u-1', request_id: 'r-1' }, SAMPLE_DETAILS[type] as never);
+    sink.emit(type, { ip: '203.0.113.7', user_id: 'u-1', request_id: 'r-1' }, SAMPLE_EVENT_DETAILS[type] as never);
     emitted.set(type, [...logged.values()][0]!);
   }
 
   it('the samples here cover the whole vocabulary', () => {
-    expect(Object.keys(SAMPLE_DETAILS).sort()).toEqual(Object.keys(DEFAULT_SEVERITY).sort());
+    expect(Object.keys(SAMPLE_EVENT_DETAILS).sort()).toEqual(Object.keys(DEFAULT_SEVERITY).sort());
   });
 
   it('lists every event type once, in the vocabulary\'s order, and no other', () => {
@@ -226,7 +205,7 @@ describe('docs/security-events.md', () => {
     expect(level).toBe(emitted.get(t)!.level);
     expect(emitted.get(t)!.msg).toMatch(markerPattern(code(marker!)));
     const fields = [...details!.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
-    expect(fields.sort()).toEqual(Object.keys(SAMPLE_DETAILS[t]).sort());
+    expect(fields.sort()).toEqual(Object.keys(SAMPLE_EVENT_DETAILS[t]).sort());
     expect(when).not.toBe('');
   });
 });

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createServices, type Services } from '../../src/services.js';
 import { createSecurityEventStore, type SecurityEventStoreDeps } from '../../src/security-monitoring/event-store.js';
-import { SECURITY_EVENT_TYPES, type SecurityEvent, type SecurityEventDetails, type SecurityEventType } from '../../src/security-monitoring/events.js';
+import { SECURITY_EVENT_TYPES, type SecurityEvent } from '../../src/security-monitoring/events.js';
 import { manualClock } from '../../src/shared/clock.js';
 import { migrateToLatest, openDatabase } from '../../src/storage/index.js';
 import { testConfig } from '../support/config.js';
+import { SAMPLE_EVENT_DETAILS } from '../support/events.js';
 import { logCapture } from '../support/services.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -219,28 +220,6 @@ describe('event store (unit, repository double)', () => {
   });
 });
 
-/** One of each event's details. */
-const SAMPLE: { [T in SecurityEventType]: SecurityEventDetails[T] } = {
-  LOGIN_SUCCEEDED: { email: 'ada@example.com' },
-  LOGIN_FAILED: { email: 'ada@example.com', reason: 'wrong_password' },
-  REGISTERED: { email: 'ada@example.com' },
-  TOKEN_REFRESHED: { family_id: 'f-1', graced: false },
-  REFRESH_REUSE_DETECTED: { family_id: 'f-1' },
-  TOKEN_REVOKED: { reason: 'logout', jti: 'j-1', family_id: 'f-1', sessions: 1 },
-  LOGOUT: { all: false, sessions: 1 },
-  PASSWORD_CHANGED: { sessions_revoked: 0 },
-  RATE_LIMITED: { policy: 'login_ip', limit: 5, window_seconds: 60, route: '/api/v1/auth/login' },
-  IP_BLOCKED: { target: '203.0.113.7', reason: 'brute force', until: null, source: 'auto', offence: 1 },
-  IP_UNBLOCKED: { target: '203.0.113.7', source: 'manual' },
-  ACCOUNT_LOCKED: { email: 'ada@example.com', failures: 5, until: 0 },
-  ACCOUNT_UNLOCKED: { email: 'ada@example.com', source: 'manual' },
-  API_KEY_REJECTED: { prefix: 'vgl_abcdefgh', reason: 'unknown' },
-  API_KEY_CREATED: { key_id: 'k-1', name: 'ci', scope: 'admin' },
-  API_KEY_REVOKED: { key_id: 'k-1', name: 'ci' },
-  SUSPICIOUS_ACTIVITY: { kind: 'credential_stuffing', evidence: { accounts: 12, window: '10m', blocked: true, note: null }, response: 'notify' },
-  EMERGENCY_MODE_CHANGED: { enabled: false, source: 'cli', sessions_revoked: 0 },
-  ADMIN_ACTION: { action: 'ip.block', target: '203.0.113.7', actor: 'user:u-1' },
-};
 
 describe('event store in the services (SQLite)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-events-'));
@@ -257,7 +236,7 @@ describe('event store in the services (SQLite)', () => {
     services = await createServices(testConfig(), { migrate: true, clock, securityListeners: [(e) => seen.push(e)] });
     SECURITY_EVENT_TYPES.forEach((type, i) => {
       clock.advance(1000);
-      services!.events.emit(type, { ip: `203.0.113.${i}`, user_id: `u-${i}`, request_id: `req-${i}` }, SAMPLE[type] as never);
+      services!.events.emit(type, { ip: `203.0.113.${i}`, user_id: `u-${i}`, request_id: `req-${i}` }, SAMPLE_EVENT_DETAILS[type] as never);
     });
     services.events.emit('ADMIN_ACTION', {}, { action: 'no context' }, 'critical');
     await services.securityEvents.store.flush();
