@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { parseDuration } from '../../shared/duration.js';
 import { ALERT_CATEGORIES, ALERT_SEVERITIES, type AlertCategory, type AlertRule, type AlertSeverity } from '../types.js';
 import { parseCondition } from './condition.js';
@@ -70,6 +70,9 @@ function toRule(spec: RuleSpec & { runbook_url?: string }, signals: Map<string, 
  * overrides the fields it gives, `enabled: false` drops it; a new name adds a rule). Throws
  * RulesFileError listing every problem, each with the rule and the field.
  */
+/** yaml is loaded only with an ALERT_RULES_FILE: 3 MiB of every other process's memory (loadRules is synchronous, hence require). */
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+
 export function loadRules(signals: SignalInfo[], file?: string, text?: string): RulesFile {
   const known = new Map(signals.map((s) => [s.name, s]));
   const issues: string[] = [];
