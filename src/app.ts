@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
+import { consoleSessionRoutes, consoleStaticRoutes } from './admin/console/index.js';
 import { alertingRoutes } from './alerting/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { loadRunbooks, runbookRoutes } from './incidents/runbooks.js';
@@ -111,6 +112,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (only /metrics, only when it is set)' },
+          consoleCookie: { type: 'apiKey', in: 'cookie', name: 'vigil_console_refresh', description: 'The admin console\'s httpOnly refresh cookie (only /api/v1/console)' },
         },
       },
     },
@@ -127,6 +129,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   if (services.metrics && config.metrics.port === undefined) await app.register(metricsRoute(services.metrics, config.metrics.token));
   await app.register(jwksRoutes, { tokens: services.tokens });
   await app.register(authRoutes, { prefix: '/api/v1/auth', auth: services.auth, guards });
+  // The admin console: its cookie session and the built app (dist/web) at /admin.
+  await app.register(consoleSessionRoutes, { prefix: '/api/v1/console', auth: services.auth, tokens: services.tokens, users: services.users, events: services.events, config });
+  await app.register(consoleStaticRoutes);
   await app.register(adminRoutes, { prefix: '/api/v1/admin', config, guards });
   await app.register(securityEventRoutes, { prefix: '/api/v1/admin', securityEvents: services.securityEvents, guards });
   await app.register(protectionAdminRoutes, { prefix: '/api/v1/admin', protection: services.protection, users: services.users, tokens: services.tokens, guards });

@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   invalid_api_key: { status: 401, title: 'Invalid API key' },
   invalid_current_password: { status: 400, title: 'Current password is incorrect' },
   forbidden: { status: 403, title: 'Forbidden' },
+  csrf_rejected: { status: 403, title: 'Cross-site request refused' },
   ip_blocked: { status: 403, title: 'Client address blocked' },
   registration_closed: { status: 403, title: 'Registration is closed' },
   emergency_mode: { status: 403, title: 'Emergency mode: administrators only' },

@@ -86,7 +86,8 @@ describe('bad input over every route', () => {
   afterAll(() => t.close());
 
   const send = (op: Operation, payload: string | Buffer | undefined, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-    t.app.inject({ method: op.method as 'POST', url: urlOf(op.path), headers: { ...auth, ...headers }, payload });
+    // X-Vigil-Console: the console's session routes refuse requests without it before reading the body.
+    t.app.inject({ method: op.method as 'POST', url: urlOf(op.path), headers: { ...auth, 'x-vigil-console': '1', ...headers }, payload });
 
   const withBody = () => operations.filter((o) => o.hasBody);
 
@@ -96,7 +97,7 @@ describe('bad input over every route', () => {
       'POST /api/v1/admin/incidents/{id}/close', 'POST /api/v1/admin/incidents/{id}/notes', 'POST /api/v1/admin/incidents/{id}/resolve',
       'POST /api/v1/admin/ip-blocks', 'POST /api/v1/admin/jobs/{name}/run',
       'POST /api/v1/auth/introspect', 'POST /api/v1/auth/login', 'POST /api/v1/auth/password',
-      'POST /api/v1/auth/refresh', 'POST /api/v1/auth/register', 'PUT /api/v1/admin/emergency',
+      'POST /api/v1/auth/refresh', 'POST /api/v1/auth/register', 'POST /api/v1/console/session', 'PUT /api/v1/admin/emergency',
     ]);
   });
 
