@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
+import { registerLiveStream } from './admin/stream/index.js';
 import { consoleSessionRoutes, consoleStaticRoutes } from './admin/console/index.js';
 import { alertingRoutes } from './alerting/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
@@ -133,6 +134,11 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(consoleSessionRoutes, { prefix: '/api/v1/console', auth: services.auth, tokens: services.tokens, users: services.users, events: services.events, config });
   await app.register(consoleStaticRoutes);
   await app.register(adminRoutes, { prefix: '/api/v1/admin', config, guards });
+  // The console's live stream (WebSocket, authenticated by its first message).
+  await registerLiveStream(app, {
+    prefix: '/api/v1/admin', feed: services.live, tokens: services.tokens, apiKeys: services.apiKeys, guards, clock: services.clock,
+    corsOrigins: config.http.corsOrigins, metrics: services.metrics, logger: services.log('live'),
+  });
   await app.register(securityEventRoutes, { prefix: '/api/v1/admin', securityEvents: services.securityEvents, guards });
   await app.register(protectionAdminRoutes, { prefix: '/api/v1/admin', protection: services.protection, users: services.users, tokens: services.tokens, guards });
   await app.register(jobAdminRoutes, { prefix: '/api/v1/admin', maintenance: services.maintenance, events: services.events, guards });

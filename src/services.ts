@@ -31,6 +31,7 @@ import { componentLogger, createLogger, createLogOutput, type Logger } from './o
 import { createLogSecurityEvents } from './security-monitoring/log-sink.js';
 import { createSecurityEventStore } from './security-monitoring/event-store.js';
 import { createSecurityEventLog, type SecurityEventLog } from './security-monitoring/service.js';
+import { connectLiveSources, openLiveFeed, type LiveFeed } from './admin/stream/index.js';
 import type { SecurityEvent, SecurityEvents } from './security-monitoring/events.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { createRepositories, migrateToLatest, migrationsCurrent, openDatabase, type Database } from './storage/index.js';
@@ -84,6 +85,8 @@ export interface Services {
   maintenance: Maintenance;
   /** SLO and KPI reports over the per-minute aggregates (recorded by alerting's evaluation, when enabled). */
   slo: SloService;
+  /** The admin console's live feed: security events, alert and incident changes, health changes (Redis Stream with REDIS_URL). */
+  live: LiveFeed;
   close(): Promise<void>;
 }
 
@@ -118,6 +121,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const metrics = config.metrics.enabled ? createMetrics({ version: config.version }) : undefined;
   const database = overrides.database ?? openDatabase(config.database, { onQuery: createQueryMonitor({ metrics, logger: log('db'), slowQueryMs: config.dbMonitor.slowQueryMs }) });
   let openedKv: KeyValueStore | undefined;
+  let openedLive: LiveFeed | undefined;
   let errorTracking: ErrorTracker | undefined;
   try {
     errorTracking = await createErrorTracker(config, log('vigil'));
@@ -137,6 +141,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     let observe: (e: SecurityEvent) => void = () => undefined;
     // The alert signals count events too; alerting is built last.
     let alertObserve: (e: SecurityEvent) => void = () => undefined;
+    // The admin live stream gets every event too (fire and forget); its sources are wired last.
+    const live = await openLiveFeed({ config, kv, clock, logger: log('live') });
+    openedLive = live;
+    let liveObserve: (e: SecurityEvent) => void = () => undefined;
     // Every event is also stored, in batches written off the request path.
     const securityEvents = createSecurityEventLog({
       repo: repos.securityEvents,
@@ -146,7 +154,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       logger: log('security'),
       clock,
       pii: config.log.pii,
-      listeners: [securityEvents.store.record, ...(metrics ? [countSecurityEvents(metrics)] : []), ...(overrides.securityListeners ?? []), (e) => observe(e), (e) => alertObserve(e)],
+      listeners: [securityEvents.store.record, ...(metrics ? [countSecurityEvents(metrics)] : []), ...(overrides.securityListeners ?? []), (e) => observe(e), (e) => alertObserve(e), (e) => liveObserve(e)],
     });
 
     const jwt = config.jwt;
@@ -250,13 +258,17 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     alerting?.onSample((now, interval) => slo.record(now, interval));
     // The weekly info digest rides on report-weekly (seed 000's info alerts).
     if (alerting && config.alerting.digestReceiver) connectWeeklyDigest({ maintenance, alerting, slo, db: database.db as never, receiver: config.alerting.digestReceiver, log: log('slo') });
+    const liveSources = connectLiveSources({ feed: live, instanceId: maintenance.instanceId, alerting, incidents, health: () => health.snapshot() });
+    liveObserve = liveSources.observe;
 
     return {
       config, clock, logger, log, database, hasher, policy, tokens, auth, apiKeys, events, securityEvents, health, metrics, gauges, protection, kv, users: repos.users,
       detailedHealth, resources, errorTracking: tracker, maintenance, slo,
       alerting,
       incidents,
+      live,
       async close() {
+        liveSources.stop();
         await alerting?.stop();
         // Runs in progress finish (or reach their next batch) before the database closes.
         await maintenance.stop();
@@ -265,6 +277,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         await gauges?.stop();
         await protection.close();
         tokens.close();
+        await live.close();
         await kv.close();
         // Stored before the database closes: nothing recorded until now is lost.
         await securityEvents.store.close();
@@ -275,6 +288,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       },
     };
   } catch (e) {
+    await openedLive?.close().catch(() => undefined);
     await openedKv?.close().catch(() => undefined);
     await database.close();
     await errorTracking?.close();

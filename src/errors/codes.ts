@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   job_busy: { status: 409, title: 'Job is running' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  upgrade_required: { status: 426, title: 'Upgrade required' },
   request_timeout: { status: 408, title: 'Request timeout' },
   rate_limited: { status: 429, title: 'Too many requests' },
   internal_error: { status: 500, title: 'Internal server error' },

@@ -26,6 +26,10 @@ export interface IncidentStats {
   mttr_seconds: number | null;
 }
 
+/** What the live stream reports of an incident: each change, with the incident as it is after it. */
+export const INCIDENT_CHANGES = ['opened', 'acknowledged', 'note', 'resolved', 'closed', 'escalated', 'action'] as const;
+export type IncidentChange = { incident: IncidentRecord; change: (typeof INCIDENT_CHANGES)[number] };
+
 /** Expected failures of an incident operation. */
 export type IncidentResult = { ok: true; incident: IncidentRecord } | { ok: false; reason: 'not_found' | 'wrong_state' };
 
@@ -47,6 +51,8 @@ export interface Incidents {
   /** Escalates what is overdue at `now`; returns the incidents escalated. */
   escalate(now?: number): Promise<string[]>;
   stats(since?: number): Promise<IncidentStats[]>;
+  /** Called after each change (timeline entry of an INCIDENT_CHANGES kind); a failing listener is logged. */
+  onChange(listener: (change: IncidentChange) => void): void;
 }
 
 export function createIncidents(deps: {
@@ -58,7 +64,19 @@ export function createIncidents(deps: {
   escalateTo: (incident: IncidentRecord, attempt: number) => Promise<void>;
 }): Incidents {
   const { repo, clock } = deps;
-  const timeline = (incident_id: string, kind: string, text: string, actor: string | null = null) => repo.addTimeline({ incident_id, at: clock.now(), kind, actor, text });
+  const changeListeners: ((change: IncidentChange) => void)[] = [];
+  // Listeners get the incident as stored after the change, read once the entry is written.
+  const changed = (id: string, kind: string) => {
+    const change = INCIDENT_CHANGES.find((c) => c === kind);
+    if (!change || changeListeners.length === 0) return;
+    void repo.get(id).then((incident) => {
+      if (incident) for (const l of changeListeners) l({ incident, change });
+    }).catch((err: unknown) => deps.logger.error({ err, incident_id: id }, 'an incident change listener failed'));
+  };
+  const timeline = async (incident_id: string, kind: string, text: string, actor: string | null = null) => {
+    await repo.addTimeline({ incident_id, at: clock.now(), kind, actor, text });
+    changed(incident_id, kind);
+  };
 
   async function transition(id: string, from: IncidentStatus[], fields: Partial<IncidentRecord>, entry: { kind: string; text: string; actor: string }): Promise<IncidentResult> {
     if (!(await repo.update(id, from, fields))) return (await repo.get(id)) ? { ok: false, reason: 'wrong_state' } : { ok: false, reason: 'not_found' };
@@ -91,6 +109,7 @@ export function createIncidents(deps: {
       }
     },
     list: (o) => repo.list(o),
+    onChange: (l) => void changeListeners.push(l),
     async get(id) {
       const incident = await repo.get(id);
       return incident && { incident, timeline: await repo.timeline(id) };

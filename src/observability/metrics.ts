@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SECURITY_EVENT_TYPES } from '../security-monitoring/events.js';
+import { LIVE_KINDS } from '../admin/stream/feed.js';
 
 /** How a caller proved who they are (`vigil_auth_attempts_total{method}`). */
 export const AUTH_METHODS = ['password', 'refresh', 'api_key'] as const;
@@ -43,6 +44,9 @@ export interface Metrics {
   readonly jobLastSuccess: Gauge<'job'>;
   readonly jobDuration: Histogram<'job' | 'status'>;
   readonly jobFailures: Counter<'job'>;
+  /** The admin console's live stream (src/admin/stream): authenticated connections, messages sent. */
+  readonly streamClients: Gauge;
+  readonly streamMessages: Counter<'kind'>;
   /** The exposition, in Prometheus text format 0.0.4. */
   scrape(): Promise<string>;
   readonly contentType: string;
@@ -72,6 +76,8 @@ export function createMetrics(deps: { version: string }): Metrics {
   for (const method of AUTH_METHODS) for (const result of AUTH_RESULTS) authAttempts.inc({ method, result }, 0);
   for (const limit_type of LIMIT_TYPES) rateLimitExceeded.inc({ limit_type }, 0);
   for (const type of SECURITY_EVENT_TYPES) securityEvents.inc({ type }, 0);
+  const streamMessages = new Counter({ name: 'vigil_admin_stream_messages_sent_total', help: 'Messages sent to admin live stream clients (replays included), by kind.', labelNames: ['kind'] as const, registers });
+  for (const kind of LIVE_KINDS) streamMessages.inc({ kind }, 0);
 
   return {
     registry,
@@ -114,6 +120,8 @@ export function createMetrics(deps: { version: string }): Metrics {
       registers,
     }),
     jobFailures: new Counter({ name: 'vigil_job_failures_total', help: 'Maintenance job runs that failed (error or timeout), by job.', labelNames: ['job'] as const, registers }),
+    streamClients: new Gauge({ name: 'vigil_admin_stream_clients', help: 'Authenticated connections to the admin live stream on this instance.', registers }),
+    streamMessages,
     scrape: () => registry.metrics(),
     contentType: registry.contentType,
   };
