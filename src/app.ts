@@ -4,6 +4,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
+import { apiKeyAdminRoutes } from './admin/api-key-routes.js';
+import { overviewRoutes } from './admin/overview-routes.js';
+import { sessionAdminRoutes } from './admin/sessions-routes.js';
+import { userAdminRoutes } from './admin/users-routes.js';
 import { registerLiveStream } from './admin/stream/index.js';
 import { consoleSessionRoutes, consoleStaticRoutes } from './admin/console/index.js';
 import { alertingRoutes } from './alerting/routes.js';
@@ -134,6 +138,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(consoleSessionRoutes, { prefix: '/api/v1/console', auth: services.auth, tokens: services.tokens, users: services.users, events: services.events, config });
   await app.register(consoleStaticRoutes);
   await app.register(adminRoutes, { prefix: '/api/v1/admin', config, guards });
+  await app.register(userAdminRoutes, { prefix: '/api/v1/admin', users: services.admin.users, clock: services.clock, guards });
+  await app.register(sessionAdminRoutes, { prefix: '/api/v1/admin', sessions: services.admin.sessions, guards });
+  await app.register(apiKeyAdminRoutes, { prefix: '/api/v1/admin', apiKeys: services.apiKeys, events: services.events, clock: services.clock, guards });
+  await app.register(overviewRoutes, { prefix: '/api/v1/admin', stats: services.admin.stats, config, guards });
   // The console's live stream (WebSocket, authenticated by its first message).
   await registerLiveStream(app, {
     prefix: '/api/v1/admin', feed: services.live, tokens: services.tokens, apiKeys: services.apiKeys, guards, clock: services.clock,

@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
+import { createAdmin, type Admin } from './admin/index.js';
 import { createApiKeyService, type ApiKeyService } from './auth/api-keys.js';
 import { createPasswordPolicy, type PasswordPolicy } from './auth/password-policy.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
@@ -10,6 +11,7 @@ import { createAlerting, type Alerting } from './alerting/service.js';
 import { connectIncidents, type Incidents } from './incidents/index.js';
 import { recordAutomatedActions } from './incidents/actions.js';
 import { createIncidentRepository } from './storage/repositories/incidents.js';
+import { createAdminStatsRepository, createUserAdminRepository } from './storage/repositories/user-admin.js';
 import type { Receiver } from './alerting/receivers/index.js';
 import { createAlertHistoryRepository, createOutboxRepository, createSilenceRepository, createSloRepository } from './storage/repositories/alerting.js';
 import { createSloService, type SloService } from './incidents/slo.js';
@@ -77,6 +79,8 @@ export interface Services {
   kv: KeyValueStore;
   /** User accounts (admin routes look users up). */
   users: UserRepository;
+  /** The admin API's accounts, sessions and overview figures. */
+  admin: Admin;
   /** Alert rules, silences, routing and the notification outbox; undefined when ALERTING_ENABLED=false. `start()` is for the server. */
   alerting: Alerting | undefined;
   /** P0–P3 incidents opened by alerts; undefined when ALERTING_ENABLED=false. */
@@ -253,6 +257,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         recordActions(e);
       };
     }
+    const admin = createAdmin({
+      repos: { users: createUserAdminRepository(database.db, database.dialect), stats: createAdminStatsRepository(database.db), refreshTokens: repos.refreshTokens },
+      tokens, lockout: protection.lockout, blockedIps: () => protection.ipBlocks.activeCount(), events, clock, flushEvents: () => securityEvents.store.flush(),
+    });
     const maintenance = createMaintenance({ config, database, clock, metrics, log: log('jobs'), health: () => health.snapshot(), resources: () => resources.latest() });
     const slo = createSloService({ repo: createSloRepository(database.db), clock, targets: config.slo.targets, instanceId: maintenance.instanceId, logger: log('slo') });
     alerting?.onSample((now, interval) => slo.record(now, interval));
@@ -262,7 +270,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     liveObserve = liveSources.observe;
 
     return {
-      config, clock, logger, log, database, hasher, policy, tokens, auth, apiKeys, events, securityEvents, health, metrics, gauges, protection, kv, users: repos.users,
+      config, clock, logger, log, database, hasher, policy, tokens, auth, apiKeys, events, securityEvents, health, metrics, gauges, protection, kv, users: repos.users, admin,
       detailedHealth, resources, errorTracking: tracker, maintenance, slo,
       alerting,
       incidents,

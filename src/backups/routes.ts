@@ -60,5 +60,8 @@ export const backupAdminRoutes: FastifyPluginAsyncTypebox<{ backups: BackupServi
       params: Type.Object({ file: FileName }),
       response: { 200: Type.Object({ ok: Type.Boolean(), file: Type.String(), checks: Type.Array(CheckView) }), ...errorResponses(400, 401, 403, 404, 503) },
     },
-  }, async (request) => backups.verify(request.params.file).catch(asProblem));
+  }, async (request) => {
+    events.emit('ADMIN_ACTION', ctxOf(request), { action: 'backup_verify', target: request.params.file, actor: actorOf(request.principal) });
+    return backups.verify(request.params.file).catch(asProblem);
+  });
 };

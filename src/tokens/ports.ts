@@ -4,6 +4,21 @@ export type RefreshTokenRecord = RefreshTokensTable;
 export type BlacklistEntry = TokenBlacklistTable;
 export type SigningKeyRecord = SigningKeysTable;
 
+/** A session as the admin API lists it: a refresh token family with a live token. */
+export interface ActiveSession {
+  /** The family id; access tokens carry it as `sid`. */
+  sid: string;
+  user_id: string;
+  /** When the session began (its first token, at login). */
+  created_at: number;
+  /** When its live token was issued by a refresh; null before the first refresh. */
+  last_rotated_at: number | null;
+  expires_at: number;
+  /** The client of the latest login or refresh. */
+  ip: string | null;
+  user_agent: string | null;
+}
+
 export interface RefreshTokenRepository {
   insert(token: RefreshTokenRecord): Promise<void>;
   /**
@@ -23,6 +38,11 @@ export interface RefreshTokenRepository {
   /** Whether a family still has a live token (used by introspection of access tokens). */
   isFamilyRevoked(familyId: string): Promise<boolean>;
   countActiveSessions(now: number, userId?: string): Promise<number>;
+  /** Sessions with a live token at `now`, the most recently refreshed first. */
+  listActiveSessions(now: number, filter: { userId?: string | undefined; limit: number }): Promise<ActiveSession[]>;
+  findActiveSession(sid: string, now: number): Promise<ActiveSession | undefined>;
+  /** Live sessions per user, for the given users (absent: none). */
+  activeSessionCounts(userIds: readonly string[], now: number): Promise<Record<string, number>>;
 }
 
 export interface BlacklistStats {

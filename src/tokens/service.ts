@@ -32,6 +32,13 @@ export interface TokenService {
   /** Revokes every session but `exceptSid` (emergency mode); returns how many. */
   revokeAllSessions(reason: string, exceptSid?: string): Promise<number>;
   isSessionRevoked(sid: string): Promise<boolean>;
+  /**
+   * Keeps sessions revoked whose refresh-token rows are deleted (a user erased): the revocation is
+   * written to the blacklist table as `sid:<family>` until their access tokens have expired, since
+   * the rows that would otherwise record it on a restart are gone. `lastIssuedAt`: when the session
+   * last issued a token; sessions quiet for longer than the access-token TTL are skipped.
+   */
+  revokeDeletedSessions(sessions: readonly { sid: string; lastIssuedAt: number }[], reason: string): Promise<number>;
   jwks(): { keys: object[] };
   rotateKeys(): Promise<PublicKeyInfo>;
   listKeys(): PublicKeyInfo[];
@@ -41,6 +48,8 @@ export interface TokenService {
 }
 
 const MAINTENANCE_INTERVAL_MS = 60_000;
+/** Blacklist rows that revoke a whole session rather than one access token (jtis are UUIDs: no clash). */
+const SESSION_JTI = 'sid:';
 
 export function createTokenService(deps: {
   config: Pick<Config['jwt'], 'accessTtlMs'>;
@@ -63,7 +72,10 @@ export function createTokenService(deps: {
   /** The durable revocations (the database) into the in-memory list; idempotent. */
   const loadRevocations = async () => {
     const now = clock.now();
-    for (const e of await deps.blacklist.listActive(now)) revocations.revokeToken(e.jti, e.expires_at);
+    for (const e of await deps.blacklist.listActive(now)) {
+      if (e.jti.startsWith(SESSION_JTI)) revocations.revokeSession(e.jti.slice(SESSION_JTI.length), e.expires_at);
+      else revocations.revokeToken(e.jti, e.expires_at);
+    }
     for (const f of await deps.refreshTokens.familiesRevokedSince(now - ttl - 1000)) {
       revocations.revokeSession(f.family_id, f.revoked_at + ttl + 1000);
     }
@@ -126,6 +138,16 @@ export function createTokenService(deps: {
       return families.length;
     },
     isSessionRevoked: (sid) => deps.refreshTokens.isFamilyRevoked(sid),
+    async revokeDeletedSessions(sessions, reason) {
+      const now = clock.now();
+      const until = sessionHorizon();
+      // An access token of a session was issued with one of its refresh tokens, so lives at most a TTL after the last.
+      const live = sessions.filter((s) => s.lastIssuedAt > now - ttl - 1000).map((s) => s.sid);
+      for (const sid of live) revocations.revokeSession(sid, until);
+      await sync?.publishSessions(live, until);
+      for (const sid of live) await deps.blacklist.add({ jti: SESSION_JTI + sid, user_id: null, expires_at: until, reason, created_at: now });
+      return live.length;
+    },
 
     jwks: () => keys?.jwks() ?? { keys: [] },
     async rotateKeys() {
