@@ -4,8 +4,8 @@
 #   docker build -t vigil .
 #   docker run -p 8000:8000 -v vigil-data:/data vigil
 #
-# Three stages on the same slim Debian Node.js 20 base: `build` compiles TypeScript with the dev
-# dependencies, `deps` installs the production dependencies only (native modules: better-sqlite3,
+# Three stages on the same slim Debian Node.js 20 base: `build` compiles TypeScript and the admin
+# console (web/ → dist/web) with the dev dependencies, `deps` installs the production dependencies only (native modules: better-sqlite3,
 # @node-rs/argon2, from their prebuilt binaries for glibc), and the final image holds dist/,
 # those node_modules and package.json, runs as the unprivileged `node` user (uid 1000) and keeps
 # its state (the SQLite database and the signing-key file, when used) in the /data volume.
@@ -17,6 +17,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The admin console (Vite) builds into dist/web, which the final stage copies with the rest of dist/.
+COPY web ./web
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps

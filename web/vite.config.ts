@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+/**
+ * The admin console: web/ → dist/web/, served by Vigil at /admin (src/admin/console/static.ts).
+ * Static output only: hashed bundles under assets/, no inline scripts (the console CSP allows
+ * only 'self'), no module-preload polyfill (it would be an inline script's worth of code we
+ * do not need in the browsers the console supports).
+ */
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/admin/',
+  publicDir: false,
+  logLevel: 'warn',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  build: {
+    outDir: fileURLToPath(new URL('../dist/web/', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    modulePreload: { polyfill: false },
+    assetsInlineLimit: 0,
+    reportCompressedSize: false,
+  },
+  // `npx vite --config web/vite.config.ts`: the console with hot reload against a Vigil on :8000.
+  server: {
+    proxy: {
+      '/api': { target: 'http://127.0.0.1:8000', ws: true },
+      '/health': 'http://127.0.0.1:8000',
+    },
+  },
+});
