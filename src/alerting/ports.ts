@@ -1,11 +1,14 @@
-import type { AlertHistoryTable, AlertOutboxTable, AlertSilencesTable, SloMinutesTable } from '../storage/schema-alerting.js';
+import type { AlertHistoryTable, AlertOutboxTable, AlertSilencesTable, LatencyColumn, SloMinutesTable } from '../storage/schema-alerting.js';
 
 export type AlertHistoryRecord = AlertHistoryTable;
 export type SilenceRecord = AlertSilencesTable;
 export type OutboxRecord = Omit<AlertOutboxTable, 'id'> & { id: number };
 export type NewOutboxRecord = Pick<OutboxRecord, 'idempotency_key' | 'receiver' | 'group_key' | 'kind' | 'payload' | 'created_at' | 'next_attempt_at'>;
-export type SloMinute = SloMinutesTable;
-export type SloTotals = Omit<SloMinute, 'minute' | 'instance'> & { minutes: number };
+/** One minute of one instance; the latency buckets are 0 when not given (no metrics). */
+export type SloMinute = Omit<SloMinutesTable, LatencyColumn> & Partial<Pick<SloMinutesTable, LatencyColumn>>;
+export type SloTotals = Omit<SloMinutesTable, 'minute' | 'instance' | LatencyColumn> & { minutes: number };
+/** One bucket of a time series: the counters summed over its minutes and instances, latency buckets included. */
+export type SloBucket = Omit<SloMinutesTable, 'minute' | 'instance'> & { t: number };
 
 /** Alert instances as they fired and resolved. */
 export interface AlertHistoryRepository {
@@ -47,6 +50,8 @@ export interface SloRepository {
   /** Adds to a minute's counters of one instance (created when missing). */
   add(row: SloMinute): Promise<void>;
   totals(since: number, until: number): Promise<SloTotals>;
+  /** Sums per bucket of `bucketMs` (aligned to the epoch: UTC days for a day) over [since, until); buckets without rows are absent. */
+  series(since: number, until: number, bucketMs: number): Promise<SloBucket[]>;
   /** Deletes minutes before `before` (retention); returns how many. */
   prune(before: number): Promise<number>;
 }

@@ -11,7 +11,7 @@ const STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved', 'closed'
 
 const view = (i: IncidentRecord) => ({
   id: i.id, title: i.title, severity: i.severity, status: i.status, created_at: isoOrNull(i.created_at)!, acknowledged_at: isoOrNull(i.acknowledged_at),
-  acknowledged_by: i.acknowledged_by, resolved_at: isoOrNull(i.resolved_at), closed_at: isoOrNull(i.closed_at), escalations: i.escalations,
+  acknowledged_by: i.acknowledged_by, resolved_at: isoOrNull(i.resolved_at), closed_at: isoOrNull(i.closed_at), escalations: i.escalations, public_title: i.public_title,
 });
 
 function unwrap(result: IncidentResult, id: string, doing: string): IncidentRecord {
@@ -20,7 +20,7 @@ function unwrap(result: IncidentResult, id: string, doing: string): IncidentReco
   throw new CliError(`error: ${doing} is not possible in the incident's current state`, EXIT.failure);
 }
 
-/** `vigil incident list|show|ack|note|resolve|close|report`. */
+/** `vigil incident list|show|ack|note|resolve|close|public|report`. */
 export function registerIncident(program: Command, io: CliIo): void {
   const incident = program.command('incident').description('P0–P3 incidents: list, show, acknowledge, note, resolve, close, postmortem');
   const run = (cmd: Command, fn: (services: Services, incidents: Incidents) => Promise<void>) => {
@@ -85,6 +85,35 @@ export function registerIncident(program: Command, io: CliIo): void {
   mutate('note', 'Add a note to the timeline', 'adding a note', (inc, id, text) => inc.note(id, CLI_ACTOR, text!), 'required');
   mutate('resolve', 'Resolve an open or acknowledged incident', 'resolving', (inc, id, text) => inc.resolve(id, CLI_ACTOR, text), 'optional');
   mutate('close', 'Close a resolved incident', 'closing', (inc, id) => inc.close(id, CLI_ACTOR));
+
+  incident
+    .command('public')
+    .description('What the public status page shows of an incident: its title (--title, --clear-title) and updates (--update)')
+    .argument('<id>', 'the incident id')
+    .option('--title <title>', 'the public title (never shown: the internal title)')
+    .option('--clear-title', 'back to the generic title from the severity')
+    .option('--update <text>', 'post an update on the status page')
+    .option('--json', 'print machine-readable JSON')
+    .action((id: string, opts: { title?: string; clearTitle?: boolean; update?: string; json?: boolean }, cmd: Command) => {
+      if (opts.title === undefined && !opts.clearTitle && opts.update === undefined) throw new CliError('error: give --title, --clear-title or --update', EXIT.usage);
+      if (opts.title !== undefined && opts.clearTitle) throw new CliError('error: --title and --clear-title exclude each other', EXIT.usage);
+      for (const [name, text, max] of [['--title', opts.title, 200], ['--update', opts.update, 2000]] as const) {
+        if (text !== undefined && (text.trim() === '' || text.length > max)) throw new CliError(`error: ${name} must be 1 to ${max} characters`, EXIT.usage);
+      }
+      return run(cmd, async (services, incidents) => {
+        let done: IncidentRecord | undefined;
+        if (opts.title !== undefined || opts.clearTitle) {
+          done = unwrap(await incidents.setPublicTitle(id, CLI_ACTOR, opts.title ?? null), id, 'setting the public title');
+          recordAction(services, 'incident_public_title', id);
+        }
+        if (opts.update !== undefined) {
+          done = unwrap(await incidents.publicUpdate(id, CLI_ACTOR, opts.update), id, 'a public update');
+          recordAction(services, 'incident_public_update', id);
+        }
+        if (opts.json) return printJson(io.stdout, view(done!));
+        io.stdout.write(`Incident ${done!.id}: public title ${done!.public_title === null ? '(generic)' : JSON.stringify(done!.public_title)}${opts.update !== undefined ? ', update posted' : ''}.\n`);
+      });
+    });
 
   incident
     .command('report')

@@ -4,7 +4,8 @@ export type IncidentRecord = IncidentsTable;
 export type TimelineRecord = Omit<IncidentTimelineTable, 'id'> & { id: number };
 
 export interface IncidentRepository {
-  insert(record: IncidentRecord): Promise<void>;
+  /** A new incident (public_title null when not given). */
+  insert(record: Omit<IncidentRecord, 'public_title'> & { public_title?: string | null }): Promise<void>;
   get(id: string): Promise<IncidentRecord | undefined>;
   /** The open or acknowledged incident of a group, if any. */
   findActive(groupKey: string): Promise<IncidentRecord | undefined>;

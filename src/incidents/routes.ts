@@ -12,8 +12,8 @@ import type { IncidentResult, Incidents } from './service.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const N = Type.Union([Type.String(), Type.Null()]);
-const IncidentView = Type.Object({ id: Type.String(), title: Type.String(), severity: Type.String(), status: Type.String(), created_at: Type.String(), acknowledged_at: N, acknowledged_by: N, resolved_at: N, closed_at: N, escalations: Type.Integer() });
-const view = (i: IncidentRecord) => ({ id: i.id, title: i.title, severity: i.severity, status: i.status, created_at: iso(i.created_at)!, acknowledged_at: iso(i.acknowledged_at), acknowledged_by: i.acknowledged_by, resolved_at: iso(i.resolved_at), closed_at: iso(i.closed_at), escalations: i.escalations });
+const IncidentView = Type.Object({ id: Type.String(), title: Type.String(), severity: Type.String(), status: Type.String(), created_at: Type.String(), acknowledged_at: N, acknowledged_by: N, resolved_at: N, closed_at: N, escalations: Type.Integer(), public_title: N });
+const view = (i: IncidentRecord) => ({ id: i.id, title: i.title, severity: i.severity, status: i.status, created_at: iso(i.created_at)!, acknowledged_at: iso(i.acknowledged_at), acknowledged_by: i.acknowledged_by, resolved_at: iso(i.resolved_at), closed_at: iso(i.closed_at), escalations: i.escalations, public_title: i.public_title });
 const Text = Type.String({ minLength: 1, maxLength: 5000 });
 
 function unwrap(result: IncidentResult, action: string) {
@@ -22,7 +22,7 @@ function unwrap(result: IncidentResult, action: string) {
   throw new AppError('conflict', `The incident's status does not allow ${action}`);
 }
 
-/** `/api/v1/admin/incidents…`: list, show (with timeline), ack, note, resolve, close with postmortem, report, stats. */
+/** `/api/v1/admin/incidents…`: list, show (with timeline), ack, note, resolve, close with postmortem, report, stats, public title and updates. */
 export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: Incidents; events: SecurityEvents; guards: Guards }> = async (app, { incidents, events, guards }) => {
   app.addHook('preHandler', guards.admin);
   // Every mutation that succeeded is an ADMIN_ACTION naming the actor (route config.audit).
@@ -78,6 +78,20 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: Incidents; e
     config: { audit: 'incident_resolve' },
     schema: { tags, summary: 'Resolve', security, params: Params, body: Type.Object({ text: Type.Optional(Text) }, { additionalProperties: false }), response: one },
   }, async (request) => unwrap(await incidents.resolve(request.params.id, actorOf(request.principal), request.body.text), 'resolving'));
+
+  app.put('/incidents/:id/public', {
+    config: { audit: 'incident_public_title' },
+    schema: {
+      tags, summary: 'Set (or clear with null) the title the public status page shows', security, params: Params,
+      body: Type.Object({ public_title: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()]) }, { additionalProperties: false }),
+      response: one,
+    },
+  }, async (request) => unwrap(await incidents.setPublicTitle(request.params.id, actorOf(request.principal), request.body.public_title), 'a public title'));
+
+  app.post('/incidents/:id/public-updates', {
+    config: { audit: 'incident_public_update' },
+    schema: { tags, summary: 'Post an update on the public status page', security, params: Params, body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }), response: one },
+  }, async (request) => unwrap(await incidents.publicUpdate(request.params.id, actorOf(request.principal), request.body.text), 'public updates'));
 
   app.post('/incidents/:id/close', {
     config: { audit: 'incident_close' },

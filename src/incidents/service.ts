@@ -8,6 +8,9 @@ import { INCIDENT_SEVERITIES, RESPONSE_TARGET_MS, severityOf, type IncidentSever
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved' | 'closed';
 
+/** The timeline kind of updates the public status page shows (the only timeline text it shows). */
+export const PUBLIC_UPDATE = 'public_update';
+
 /** A postmortem's fields (exported as Markdown by `vigil incident report`). */
 export interface Postmortem {
   summary: string;
@@ -46,6 +49,10 @@ export interface Incidents {
   note(id: string, actor: string, text: string): Promise<IncidentResult>;
   resolve(id: string, actor: string, text?: string): Promise<IncidentResult>;
   close(id: string, actor: string, postmortem?: Postmortem): Promise<IncidentResult>;
+  /** Sets (null clears) the title the public status page shows; the timeline records the change. Not once closed. */
+  setPublicTitle(id: string, actor: string, title: string | null): Promise<IncidentResult>;
+  /** An update for the public status page (timeline kind `public_update`). Not once closed. */
+  publicUpdate(id: string, actor: string, text: string): Promise<IncidentResult>;
   /** An automated action (IP block, emergency mode) joins the timeline of every active incident. */
   recordAction(text: string): Promise<void>;
   /** Escalates what is overdue at `now`; returns the incidents escalated. */
@@ -97,7 +104,7 @@ export function createIncidents(deps: {
         const now = clock.now();
         const incident: IncidentRecord = {
           id: randomUUID(), title: alert.annotations.summary ?? alert.rule, severity: severityOf(alert), status: 'open', group_key: groupKey, created_at: now,
-          acknowledged_at: null, acknowledged_by: null, resolved_at: null, closed_at: null, escalations: 0, last_escalated_at: null, postmortem: null,
+          acknowledged_at: null, acknowledged_by: null, resolved_at: null, closed_at: null, escalations: 0, last_escalated_at: null, postmortem: null, public_title: null,
         };
         await repo.insert(incident);
         await timeline(incident.id, 'opened', `${incident.severity} opened by ${describe}: ${alert.annotations.summary}`);
@@ -125,6 +132,15 @@ export function createIncidents(deps: {
     resolve: (id, actor, text) => transition(id, ['open', 'acknowledged'], { status: 'resolved', resolved_at: clock.now() }, { kind: 'resolved', text: text ? `resolved: ${text}` : 'resolved', actor }),
     close: (id, actor, postmortem) =>
       transition(id, ['resolved'], { status: 'closed', closed_at: clock.now(), ...(postmortem ? { postmortem: JSON.stringify(postmortem) } : {}) }, { kind: 'closed', text: postmortem ? 'closed with a postmortem' : 'closed', actor }),
+    setPublicTitle: (id, actor, title) =>
+      transition(id, ['open', 'acknowledged', 'resolved'], { public_title: title }, { kind: 'public_title', text: title === null ? 'public title cleared' : `public title: ${title}`, actor }),
+    async publicUpdate(id, actor, text) {
+      const incident = await repo.get(id);
+      if (!incident) return { ok: false, reason: 'not_found' };
+      if (incident.status === 'closed') return { ok: false, reason: 'wrong_state' };
+      await timeline(id, PUBLIC_UPDATE, text, actor);
+      return { ok: true, incident };
+    },
     async recordAction(text) {
       for (const status of ['open', 'acknowledged']) for (const i of await repo.list({ status, limit: 100 })) await timeline(i.id, 'action', text, 'vigil');
     },

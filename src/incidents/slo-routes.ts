@@ -22,7 +22,15 @@ const Kpi = Type.Object({
   actual: Type.Union([Type.Number(), Type.Null()]), good: Type.Number(), total: Type.Number(), compliant: Type.Union([Type.Boolean(), Type.Null()]), error_budget_remaining: Type.Number(),
 });
 
-/** `GET /api/v1/admin/slo`: every KPI with its target, the measured value, compliance and error budget left. */
+const Point = Type.Object({
+  t: Type.String(), requests: Type.Number(), errors_5xx: Type.Number(), error_rate: Type.Union([Type.Number(), Type.Null()]),
+  p95_ms: Type.Union([Type.Number(), Type.Null()]), login_failures: Type.Number(),
+});
+
+/**
+ * `GET /api/v1/admin/slo`: every KPI with its target, the measured value, compliance and error budget left.
+ * `GET /api/v1/admin/timeseries`: the console's Overview charts (requests, 5xx, p95, failed logins per bucket).
+ */
 export const sloRoutes: FastifyPluginAsyncTypebox<{ slo: SloService; defaultWindowMs: number; guards: Guards }> = async (app, { slo, defaultWindowMs, guards }) => {
   app.addHook('preHandler', guards.admin);
   app.get('/slo', {
@@ -36,4 +44,11 @@ export const sloRoutes: FastifyPluginAsyncTypebox<{ slo: SloService; defaultWind
     if (typeof windowMs === 'string') throw new AppError('validation_failed', windowMs, { errors: [{ pointer: '/window', detail: windowMs }] });
     return slo.report(windowMs);
   });
+  app.get('/timeseries', {
+    schema: {
+      tags: ['incidents'], summary: 'Requests, 5xx, error rate, p95 latency and failed logins per minute (1h) or per 15 minutes (24h), all instances summed', security: [{ bearerAuth: [] }, { apiKey: [] }],
+      querystring: Type.Object({ window: Type.Optional(Type.Union([Type.Literal('1h'), Type.Literal('24h')], { default: '1h' })) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ window: Type.String(), bucket_seconds: Type.Integer(), from: Type.String(), to: Type.String(), buckets: Type.Array(Point) }), ...errorResponses(400, 401, 403) },
+    },
+  }, async (request) => slo.timeseries(request.query.window ?? '1h'));
 };

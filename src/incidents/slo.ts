@@ -1,8 +1,10 @@
-import type { SloRepository, SloTotals } from '../alerting/ports.js';
+import type { SloBucket, SloRepository, SloTotals } from '../alerting/ports.js';
 import type { HttpInterval } from '../alerting/signals/index.js';
 import type { SloTargets } from '../config/alerting-parsers.js';
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../shared/clock.js';
+import { LATENCY_BOUNDS_MS } from '../storage/schema-alerting.js';
+import { timeseries, type Timeseries, type TimeseriesWindow } from './timeseries.js';
 
 /** One objective over a window: what counts, its target, and how much of its error budget is left. */
 export interface SloKpi {
@@ -73,6 +75,10 @@ export interface SloService {
   /** Every KPI over the `windowMs` before now. */
   report(windowMs: number): Promise<SloReport>;
   totals(since: number, until: number): Promise<SloTotals>;
+  /** Per-bucket sums over [since, until), buckets of `bucketMs` aligned to the epoch; empty buckets absent. */
+  series(since: number, until: number, bucketMs: number): Promise<SloBucket[]>;
+  /** The console's Overview series over the last hour or day (see timeseries.ts). */
+  timeseries(window: TimeseriesWindow): Promise<Timeseries>;
 }
 
 /** Per-minute aggregates in `slo_minutes` (one row per minute and instance) and the reports over them. */
@@ -80,13 +86,14 @@ export function createSloService(deps: { repo: SloRepository; clock: Clock; targ
   const { repo, clock } = deps;
   return {
     async record(now, i) {
-      if (Object.values(i).every((n) => n === 0)) return;
+      if (Object.entries(i).every(([k, n]) => k === 'latency' || n === 0)) return;
       try {
         await repo.add({
           minute: Math.floor(now / 60_000) * 60_000, instance: deps.instanceId,
           requests: i.requests, errors_5xx: i.errors5xx, errors_4xx: i.errors4xx, slow_500: i.slow500, slow_1000: i.slow1000,
           login_success: i.loginSuccess, login_failure: i.loginFailure, registrations: i.registrations, registration_attempts: i.registrationAttempts,
           token_success: i.tokenSuccess, token_failure: i.tokenFailure,
+          ...Object.fromEntries(LATENCY_BOUNDS_MS.map((ms) => [`le_${ms}ms`, i.latency?.[ms / 1000] ?? 0])),
         });
       } catch (e) {
         // A lost minute skews a report a little; failing the alert evaluation would be worse.
@@ -100,5 +107,7 @@ export function createSloService(deps: { repo: SloRepository; clock: Clock; targ
       return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), window_seconds: windowMs / 1000, minutes_recorded: totals.minutes, kpis: sloKpis(totals, deps.targets) };
     },
     totals: (since, until) => repo.totals(since, until),
+    series: (since, until, bucketMs) => repo.series(since, until, bucketMs),
+    timeseries: (window) => timeseries(repo, window, clock.now()),
   };
 }

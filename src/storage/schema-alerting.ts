@@ -1,6 +1,6 @@
 import type { Generated } from 'kysely';
 
-/** Alerting and incident tables (migrations 005 and 006); repositories add them with `withTables`. */
+/** Alerting and incident tables (migrations 005, 006 and 007); repositories add them with `withTables`. */
 export interface AlertHistoryTable {
   id: string;
   fingerprint: string;
@@ -56,7 +56,23 @@ export interface SloMinutesTable {
   registration_attempts: number;
   token_success: number;
   token_failure: number;
+  /** Requests that took at most 5 ms … 5 s: the duration histogram's cumulative buckets (migration 007). */
+  le_5ms: number;
+  le_10ms: number;
+  le_25ms: number;
+  le_50ms: number;
+  le_100ms: number;
+  le_250ms: number;
+  le_500ms: number;
+  le_1000ms: number;
+  le_2500ms: number;
+  le_5000ms: number;
 }
+
+/** The latency bounds `slo_minutes` records (ms), one `le_<n>ms` column each; requests above the last fall in +Inf. */
+export const LATENCY_BOUNDS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] as const;
+export type LatencyColumn = `le_${(typeof LATENCY_BOUNDS_MS)[number]}ms`;
+export const LATENCY_COLUMNS = LATENCY_BOUNDS_MS.map((ms) => `le_${ms}ms` as LatencyColumn);
 
 export interface IncidentsTable {
   id: string;
@@ -72,6 +88,8 @@ export interface IncidentsTable {
   escalations: number;
   last_escalated_at: number | null;
   postmortem: string | null;
+  /** What the public status page calls it (migration 007); null: a generic title from the severity. */
+  public_title: string | null;
 }
 
 export interface IncidentTimelineTable {

@@ -94,11 +94,12 @@ describe('bad input over every route', () => {
   it('the OpenAPI document lists the routes with bodies', () => {
     expect(withBody().map((o) => `${o.method} ${o.path}`).sort()).toEqual([
       'POST /api/v1/admin/alerts/silences', 'POST /api/v1/admin/alerts/test', 'POST /api/v1/admin/api-keys', 'POST /api/v1/admin/backups',
-      'POST /api/v1/admin/incidents/{id}/close', 'POST /api/v1/admin/incidents/{id}/notes', 'POST /api/v1/admin/incidents/{id}/resolve',
+      'POST /api/v1/admin/incidents/{id}/close', 'POST /api/v1/admin/incidents/{id}/notes', 'POST /api/v1/admin/incidents/{id}/public-updates', 'POST /api/v1/admin/incidents/{id}/resolve',
       'POST /api/v1/admin/ip-blocks', 'POST /api/v1/admin/jobs/{name}/run',
       'POST /api/v1/admin/users/{id}/disable', 'POST /api/v1/admin/users/{id}/enable', 'POST /api/v1/admin/users/{id}/revoke-sessions', 'POST /api/v1/admin/users/{id}/unlock',
       'POST /api/v1/auth/introspect', 'POST /api/v1/auth/login', 'POST /api/v1/auth/password',
       'POST /api/v1/auth/refresh', 'POST /api/v1/auth/register', 'POST /api/v1/console/session', 'PUT /api/v1/admin/emergency',
+      'PUT /api/v1/admin/incidents/{id}/public',
       'PUT /api/v1/admin/users/{id}/role',
     ]);
   });

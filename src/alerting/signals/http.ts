@@ -16,11 +16,18 @@ export interface HttpInterval {
   loginFailure: number;
   tokenSuccess: number;
   tokenFailure: number;
+  /**
+   * Requests of the interval that took at most each finite bound of the duration histogram
+   * (seconds → count, cumulative like Prometheus' `le` buckets); absent without metrics.
+   */
+  latency?: Record<number, number>;
 }
 
-const ZERO: HttpInterval = { requests: 0, errors5xx: 0, errors4xx: 0, slow500: 0, slow1000: 0, registrations: 0, registrationAttempts: 0, loginSuccess: 0, loginFailure: 0, tokenSuccess: 0, tokenFailure: 0 };
+type Counter = Exclude<keyof HttpInterval, 'latency'>;
 
-interface Cumulative extends HttpInterval {
+const ZERO: Record<Counter, number> = { requests: 0, errors5xx: 0, errors4xx: 0, slow500: 0, slow1000: 0, registrations: 0, registrationAttempts: 0, loginSuccess: 0, loginFailure: 0, tokenSuccess: 0, tokenFailure: 0 };
+
+interface Cumulative extends Record<Counter, number> {
   buckets: Map<number, number>;
 }
 
@@ -133,8 +140,9 @@ export function httpSignals(deps: { registry: Registry | undefined; intervalMs: 
       if (!deps.registry) return;
       const now = await readCumulative(deps.registry);
       const before = previous;
-      const delta = (k: keyof HttpInterval) => Math.max(0, now[k] - (before?.[k] ?? 0));
-      last = Object.fromEntries(Object.keys(ZERO).map((k) => [k, delta(k as keyof HttpInterval)])) as unknown as HttpInterval;
+      const delta = (k: Counter) => Math.max(0, now[k] - (before?.[k] ?? 0));
+      const latency = Object.fromEntries([...now.buckets].filter(([le]) => Number.isFinite(le)).map(([le, n]) => [le, Math.max(0, n - (before?.buckets.get(le) ?? 0))]));
+      last = { ...(Object.fromEntries(Object.keys(ZERO).map((k) => [k, delta(k as Counter)])) as Record<Counter, number>), latency };
       requests.push(last.requests);
       errors5xx.push(last.errors5xx);
       errors4xx.push(last.errors4xx);

@@ -6,6 +6,7 @@ import * as m003 from './003_protection.js';
 import * as m004 from './004_maintenance.js';
 import * as m005 from './005_alerting.js';
 import * as m006 from './006_incidents.js';
+import * as m007 from './007_status_latency.js';
 
 /** Every migration, in order. Add a file and list it here; names sort as they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -15,6 +16,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '004_maintenance': m004,
   '005_alerting': m005,
   '006_incidents': m006,
+  '007_status_latency': m007,
 };
 
 export const MIGRATION_TABLE = 'vigil_migrations';

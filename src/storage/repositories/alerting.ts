@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { AlertHistoryRepository, OutboxRecord, OutboxRepository, SilenceRepository, SloRepository } from '../../alerting/ports.js';
 import type { DB } from '../schema.js';
-import type { AlertingTables } from '../schema-alerting.js';
+import { LATENCY_COLUMNS, type AlertingTables, type SloMinutesTable } from '../schema-alerting.js';
 
 const tables = (db: Kysely<DB>) => db.withTables<AlertingTables>();
 
@@ -106,6 +106,9 @@ export function createOutboxRepository(base: Kysely<DB>): OutboxRepository {
 }
 
 const SLO_COUNTERS = ['requests', 'errors_5xx', 'errors_4xx', 'slow_500', 'slow_1000', 'login_success', 'login_failure', 'registrations', 'registration_attempts', 'token_success', 'token_failure'] as const;
+/** Every column a minute adds to: the counters and the latency buckets. */
+const SLO_SUMMED = [...SLO_COUNTERS, ...LATENCY_COLUMNS] as const;
+const numbers = <T>(row: object) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)])) as T;
 
 export function createSloRepository(base: Kysely<DB>): SloRepository {
   const db = tables(base);
@@ -113,9 +116,9 @@ export function createSloRepository(base: Kysely<DB>): SloRepository {
     async add(row) {
       await db
         .insertInto('slo_minutes')
-        .values(row)
+        .values({ ...row, ...Object.fromEntries(LATENCY_COLUMNS.map((c) => [c, row[c] ?? 0])) } as SloMinutesTable)
         .onConflict((oc) =>
-          oc.columns(['minute', 'instance']).doUpdateSet(Object.fromEntries(SLO_COUNTERS.map((c) => [c, sql`slo_minutes.${sql.ref(c)} + excluded.${sql.ref(c)}`]))),
+          oc.columns(['minute', 'instance']).doUpdateSet(Object.fromEntries(SLO_SUMMED.map((c) => [c, sql`slo_minutes.${sql.ref(c)} + excluded.${sql.ref(c)}`]))),
         )
         .execute();
     },
@@ -126,7 +129,21 @@ export function createSloRepository(base: Kysely<DB>): SloRepository {
         .where('minute', '>=', since)
         .where('minute', '<', until)
         .executeTakeFirstOrThrow();
-      return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)])) as never;
+      return numbers(row);
+    },
+    async series(since, until, bucketMs) {
+      // A literal, not a parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
+      if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new RangeError('bucketMs must be a positive integer');
+      const t = sql<number>`minute - minute % ${sql.lit(bucketMs)}`;
+      const rows = await db
+        .selectFrom('slo_minutes')
+        .select((eb) => [t.as('t'), ...SLO_SUMMED.map((c) => eb.fn.sum<number>(c).as(c))])
+        .where('minute', '>=', since)
+        .where('minute', '<', until)
+        .groupBy(t)
+        .orderBy(t)
+        .execute();
+      return rows.map((r) => numbers(r));
     },
     async prune(before) {
       const r = await db.deleteFrom('slo_minutes').where('minute', '<', before).executeTakeFirst();

@@ -7,7 +7,7 @@ export function createIncidentRepository(base: Kysely<DB>): IncidentRepository {
   const db = base.withTables<AlertingTables>();
   return {
     async insert(record) {
-      await db.insertInto('incidents').values(record).execute();
+      await db.insertInto('incidents').values({ public_title: null, ...record }).execute();
     },
     get: (id) => db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst(),
     findActive: (groupKey) =>
