@@ -11,7 +11,7 @@ import { actingOf, apiKeyView, ApiKeyView, invalidField, security, tags } from '
 
 /** `/api/v1/admin/api-keys…`: what `vigil apikey` does, over HTTP. Keys are shown once, at creation. */
 export const apiKeyAdminRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeyService; events: SecurityEvents; clock: Clock; guards: Guards }> = async (app, { apiKeys, events, clock, guards }) => {
-  app.addHook('preHandler', guards.admin);
+  app.addHook('onRequest', guards.admin);
 
   app.get('/api-keys', {
     schema: { tags, summary: 'API keys, newest first (never the keys or their hashes)', security, response: { 200: Type.Object({ api_keys: Type.Array(ApiKeyView) }), ...errorResponses(401, 403) } },

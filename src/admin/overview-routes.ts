@@ -10,7 +10,7 @@ const Count = Type.Integer({ minimum: 0 });
 
 /** `/api/v1/admin/stats` (the overview's figures) and `/api/v1/admin/ip-allowlist` (read-only: it is configuration). */
 export const overviewRoutes: FastifyPluginAsyncTypebox<{ stats: { snapshot(): Promise<AdminStatsSnapshot> }; config: Config; guards: Guards }> = async (app, { stats, config, guards }) => {
-  app.addHook('preHandler', guards.admin);
+  app.addHook('onRequest', guards.admin);
 
   app.get('/stats', {
     schema: {

@@ -6,7 +6,7 @@ import { errorResponses } from '../http/openapi.js';
 
 /** `/api/v1/admin`: admin role or an admin API key only. */
 export const adminRoutes: FastifyPluginAsyncTypebox<{ config: Config; guards: Guards }> = async (app, { config, guards }) => {
-  app.addHook('preHandler', guards.admin);
+  app.addHook('onRequest', guards.admin);
   const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
 
   app.get('/config', {

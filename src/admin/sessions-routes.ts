@@ -7,7 +7,7 @@ import { actingOf, security, sessionView, SessionView, tags } from './schemas.js
 
 /** `/api/v1/admin/sessions…`: the active sessions (refresh token families), and revoking one. */
 export const sessionAdminRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionAdmin; guards: Guards }> = async (app, { sessions, guards }) => {
-  app.addHook('preHandler', guards.admin);
+  app.addHook('onRequest', guards.admin);
 
   app.get('/sessions', {
     schema: {

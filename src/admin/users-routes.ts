@@ -22,7 +22,7 @@ const Changed = Type.Object({ user: UserView, sessions_revoked: Type.Integer() }
  * sessions, change role, delete with erasure. Every change is an ADMIN_ACTION naming the actor.
  */
 export const userAdminRoutes: FastifyPluginAsyncTypebox<{ users: UserAdmin; clock: Clock; guards: Guards }> = async (app, { users, clock, guards }) => {
-  app.addHook('preHandler', guards.admin);
+  app.addHook('onRequest', guards.admin);
   // A POST without a body is an empty one; a JSON `null` or anything else is refused by the schema.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.method === 'POST') request.body = {};

@@ -35,7 +35,7 @@ const parseMatchers = (list: string[]): Matcher[] =>
  * Mutations are recorded as ADMIN_ACTION by an onResponse hook (route `config.audit`).
  */
 export const alertingRoutes: FastifyPluginAsyncTypebox<{ alerting: Alerting; events: SecurityEvents; guards: Guards }> = async (app, { alerting, events, guards }) => {
-  app.addHook('preHandler', guards.admin);
+  app.addHook('onRequest', guards.admin);
   const targets = new WeakMap<FastifyRequest, string>();
   app.addHook('onResponse', (request, reply, done) => {
     const action = request.routeOptions.config.audit;

@@ -29,7 +29,7 @@ function asProblem(e: unknown): never {
 
 /** `/api/v1/admin/backups`: list, create and verify (restore is the CLI's: it needs Vigil stopped). */
 export const backupAdminRoutes: FastifyPluginAsyncTypebox<{ backups: BackupService; events: SecurityEvents; guards: Guards }> = async (app, { backups, events, guards }) => {
-  app.addHook('preHandler', guards.admin);
+  app.addHook('onRequest', guards.admin);
   // A POST without a body is an empty one (the schemas then validate `{}`); a JSON `null` is refused.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined) request.body = {};

@@ -24,7 +24,7 @@ function unwrap(result: IncidentResult, action: string) {
 
 /** `/api/v1/admin/incidents…`: list, show (with timeline), ack, note, resolve, close with postmortem, report, stats, public title and updates. */
 export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: Incidents; events: SecurityEvents; guards: Guards }> = async (app, { incidents, events, guards }) => {
-  app.addHook('preHandler', guards.admin);
+  app.addHook('onRequest', guards.admin);
   // Every mutation that succeeded is an ADMIN_ACTION naming the actor (route config.audit).
   app.addHook('onResponse', (request: FastifyRequest<{ Params: { id?: string } }>, reply, done) => {
     const action = request.routeOptions.config.audit;

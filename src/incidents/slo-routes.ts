@@ -32,7 +32,7 @@ const Point = Type.Object({
  * `GET /api/v1/admin/timeseries`: the console's Overview charts (requests, 5xx, p95, failed logins per bucket).
  */
 export const sloRoutes: FastifyPluginAsyncTypebox<{ slo: SloService; defaultWindowMs: number; guards: Guards }> = async (app, { slo, defaultWindowMs, guards }) => {
-  app.addHook('preHandler', guards.admin);
+  app.addHook('onRequest', guards.admin);
   app.get('/slo', {
     schema: {
       tags: ['incidents'], summary: 'SLOs and KPIs over a window (default SLO_WINDOW), from the per-minute aggregates', security: [{ bearerAuth: [] }, { apiKey: [] }],

@@ -23,7 +23,7 @@ const ctxOf = (r: FastifyRequest) => ({ ip: r.ip, request_id: r.id, user_id: r.p
 
 /** `/api/v1/admin/jobs`: the jobs, running one now, and their history (what `vigil jobs` does). */
 export const jobAdminRoutes: FastifyPluginAsyncTypebox<{ maintenance: Maintenance; events: SecurityEvents; guards: Guards }> = async (app, { maintenance, events, guards }) => {
-  app.addHook('preHandler', guards.admin);
+  app.addHook('onRequest', guards.admin);
   // A POST without a body is an empty one (the schemas then validate `{}`); a JSON `null` is refused.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined) request.body = {};

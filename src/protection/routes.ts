@@ -35,7 +35,7 @@ export const protectionAdminRoutes: FastifyPluginAsyncTypebox<{ protection: Prot
   app,
   { protection, users, tokens, guards },
 ) => {
-  app.addHook('preHandler', guards.admin);
+  app.addHook('onRequest', guards.admin);
   const tags = ['admin'];
   const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
 

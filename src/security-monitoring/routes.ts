@@ -69,7 +69,7 @@ function timeParam(field: 'since' | 'until', raw: string | undefined): number | 
 
 /** `GET /api/v1/admin/security-events`: the stored security event log, admins only. */
 export const securityEventRoutes: FastifyPluginAsyncTypebox<{ securityEvents: SecurityEventLog; guards: Guards }> = async (app, { securityEvents, guards }) => {
-  app.addHook('preHandler', guards.admin);
+  app.addHook('onRequest', guards.admin);
   const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
 
   app.get('/security-events', {
