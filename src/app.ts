@@ -14,6 +14,7 @@ import { alertingRoutes } from './alerting/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { loadRunbooks, runbookRoutes } from './incidents/runbooks.js';
 import { sloRoutes } from './incidents/slo-routes.js';
+import { createStatusPage, statusRoutes } from './status/index.js';
 import { backupAdminRoutes } from './backups/routes.js';
 import { jobAdminRoutes } from './jobs/routes.js';
 import { authRoutes } from './auth/routes.js';
@@ -157,6 +158,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(sloRoutes, { prefix: '/api/v1/admin', slo: services.slo, defaultWindowMs: config.slo.windowMs, guards });
   // docs/runbooks/, read once here: the alert rules' runbook_url points at these.
   await app.register(runbookRoutes, { runbooks: loadRunbooks() });
+  // The public status page, computed at most every 30 s whatever the request rate; not exempt from rate limits.
+  const ruleCategory = new Map(services.alerting?.rules().map((r) => [r.name, r.category]));
+  const statusPage = createStatusPage({ clock: services.clock, logger: services.log('status'), health: () => services.health.snapshot(), incidents: services.incidents, slo: services.slo, categoryOf: (rule) => ruleCategory.get(rule) });
+  await app.register(statusRoutes, { status: statusPage });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
