@@ -117,6 +117,11 @@ describe('GET /api/v1/admin/timeseries', () => {
     for (let i = 0; i < 5; i++) await t.app.inject({ url: '/health' });
     clock.advance(15_000);
     await t.services.alerting!.tick();
+    // The minute holds the histogram's cumulative buckets: every request within 5 s, fewer within 5 ms.
+    const [row] = (await t.services.database.db.selectFrom('slo_minutes' as never).selectAll().execute()) as unknown as Record<string, number>[];
+    expect(Number(row!.le_5000ms)).toBe(Number(row!.requests));
+    expect(Number(row!.le_5ms)).toBeLessThanOrEqual(Number(row!.le_10ms));
+    expect(Number(row!.requests)).toBeGreaterThanOrEqual(8);
     const res = await t.app.inject({ url: '/api/v1/admin/timeseries?window=1h', headers: admin });
     expect(res.statusCode).toBe(200);
     const body = res.json() as { buckets: Point[] };
