@@ -56,7 +56,7 @@ export async function openStream(base: string, headers: Record<string, string> =
       const found = frames.find(match);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames).slice(0, 500)}`)), timeoutMs);
+        const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames.map((f) => [f.type, f.kind, f.cursor, f.data?.status ?? f.data?.type])).slice(0, 2000)}`)), timeoutMs);
         waiters.push({ match, resolve: (f) => (clearTimeout(timer), resolve(f)) });
       });
     },

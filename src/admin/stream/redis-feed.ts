@@ -60,6 +60,9 @@ export function createRedisFeed(options: RedisFeedOptions): LiveFeed {
     enableAutoPipelining: false,
     enableOfflineQueue: true,
     maxRetriesPerRequest: null,
+    // The XREAD in flight when the connection drops is sent again on reconnect (the key-value
+    // store's connection sets this off; with no retry limit the command would then hang forever).
+    autoResendUnfulfilledCommands: true,
     commandTimeout: undefined,
   });
   reader.on('error', (err: Error) => logger.debug({ err }, 'live stream reader connection error'));
@@ -71,6 +74,12 @@ export function createRedisFeed(options: RedisFeedOptions): LiveFeed {
   let readerDown = false;
   let publishDown = false;
   let dropped = 0;
+  // A command queued while Redis is away never settles after disconnect(): the loop races this.
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<undefined>((resolve) => {
+    stop = () => resolve(undefined);
+  });
+  const untilStopped = <T>(command: Promise<T>) => Promise.race([command, stopped]);
 
   const parse = (id: string, fields: string[]): LiveMessage | undefined => {
     const i = fields.indexOf('m');
@@ -88,11 +97,14 @@ export function createRedisFeed(options: RedisFeedOptions): LiveFeed {
       try {
         if (lastId === undefined) {
           // Start after the newest entry: what is already there was published before this instance.
-          const [newest] = await reader.xrevrange(key, '+', '-', 'COUNT', 1);
+          const newestEntries = await untilStopped(reader.xrevrange(key, '+', '-', 'COUNT', 1));
+          if (closed || !newestEntries) return;
+          const [newest] = newestEntries;
           lastId = newest?.[0] ?? '0-0';
           if (head === '') head = lastId;
         }
-        const result = await reader.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', key, lastId);
+        const result = await untilStopped(reader.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', key, lastId));
+        if (closed) return;
         if (readerDown) {
           readerDown = false;
           logger.info('live stream reader reconnected to Redis: delivering from the stream again');
@@ -110,7 +122,7 @@ export function createRedisFeed(options: RedisFeedOptions): LiveFeed {
           readerDown = true;
           logger.warn({ err }, 'live stream reader lost Redis: messages published elsewhere are delayed until it returns');
         }
-        await new Promise((r) => setTimeout(r, 1000).unref());
+        await untilStopped(new Promise((r) => setTimeout(r, 1000).unref()));
       }
     }
   }
@@ -159,11 +171,13 @@ export function createRedisFeed(options: RedisFeedOptions): LiveFeed {
         const info = infoReply?.[1] as unknown[];
         const field = (name: string) => info[info.indexOf(name) + 1];
         const last = String(field('last-generated-id') ?? '0-0');
-        const maxDeleted = info.includes('max-deleted-entry-id') ? String(field('max-deleted-entry-id')) : undefined;
-        const first = (field('first-entry') as [string] | null)?.[0];
+        const first = (field('first-entry') as [string] | null)?.[0] ?? last;
+        // Trimming does not move max-deleted-entry-id; what was added and what is left tells.
+        const added = info.includes('entries-added') ? Number(field('entries-added')) : Number.POSITIVE_INFINITY;
+        const trimmed = added > Number(field('length'));
         if (compareIds(cursor, last) > 0) return 'reset'; // not from this stream
-        // Something after the cursor may have been trimmed: the client must reload.
-        if (maxDeleted !== undefined ? compareIds(cursor, maxDeleted) < 0 : first !== undefined && compareIds(cursor, first) < 0) return 'reset';
+        // Entries between the cursor and the oldest one kept may have been trimmed: the client must reload.
+        if (trimmed && compareIds(cursor, first) < 0) return 'reset';
         if (rangeReply?.[0]) throw rangeReply[0];
         return ((rangeReply?.[1] ?? []) as [string, string[]][]).flatMap(([id, fields]) => parse(id, fields) ?? []);
       } catch (err) {
@@ -178,6 +192,7 @@ export function createRedisFeed(options: RedisFeedOptions): LiveFeed {
     },
     async close() {
       closed = true;
+      stop();
       reader.disconnect();
       await loop;
       await local.close();
