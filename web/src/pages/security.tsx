@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { admin, del, get, post, put } from '../api';
 import { useAction, useLive, useLoad, useThrottled } from '../hooks';
 import { Badge, Confirm, DoneNote, Empty, ErrorNote, Loading, Panel, Time, fmt } from '../ui';
@@ -44,7 +44,7 @@ const OFFENCES = ['LOGIN_FAILED', 'RATE_LIMITED', 'API_KEY_REJECTED', 'SUSPICIOU
 const summary = (d: Record<string, unknown>) =>
   Object.entries(d)
     .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
-    .map(([k, v]) => `${k}: ${String(v)}`)
+    .map(([k, v]) => `${k}: ${k === 'until' && typeof v === 'number' ? new Date(v).toLocaleString() : String(v)}`)
     .join(', ');
 
 export function EventRow({ e }: { e: SecurityEvent }) {
@@ -178,8 +178,14 @@ function LockedAccounts({ reloadSignal }: { reloadSignal: number }) {
 function TopOffenders({ reloadSignal }: { reloadSignal: number }) {
   const since = new Date(Date.now() - 86_400_000).toISOString();
   const events = useLoad(() => get<{ events: SecurityEvent[] }>(admin(`/security-events?type=${OFFENCES.join(',')}&since=${encodeURIComponent(since)}&limit=500`)), [reloadSignal]);
+  // The log is written in batches: offences seen live since the last load count until the next one.
+  const [live, setLive] = useState<SecurityEvent[]>([]);
+  useEffect(() => setLive([]), [events.data]);
+  useLive<SecurityEvent>('security_event', (m) => {
+    if (OFFENCES.includes(m.data.type)) setLive((l) => [...l, m.data]);
+  });
   const counts = new Map<string, { n: number; types: Set<string> }>();
-  for (const e of events.data?.events ?? []) {
+  for (const e of [...(events.data?.events ?? []), ...live]) {
     if (!e.ip) continue;
     const c = counts.get(e.ip) ?? { n: 0, types: new Set<string>() };
     c.n++;
