@@ -82,6 +82,8 @@ for (const backend of BACKENDS) {
       expect(await admin.setDisabled('missing', T0, T0)).toBe('not_found');
       expect(await admin.setDisabled(a.id, T0 + 1, T0 + 1)).toBe('ok');
       expect(await admin.findById(a.id)).toMatchObject({ disabled_at: T0 + 1, updated_at: T0 + 1 });
+      expect(await admin.setDisabled(a.id, T0 + 2, T0 + 2)).toBe('ok');
+      expect(await admin.findById(a.id)).toMatchObject({ disabled_at: T0 + 1, updated_at: T0 + 2 });
       expect(await admin.setDisabled(b.id, T0, T0)).toBe('last_admin');
       expect(await admin.setRole(b.id, 'user', T0)).toBe('last_admin');
       expect(await admin.deleteAndErase(b.id, 'erased:x')).toMatchObject({ outcome: 'last_admin', eventsErased: 0 });

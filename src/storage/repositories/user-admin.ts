@@ -53,8 +53,9 @@ export function createUserAdminRepository(db: Kysely<DB>, dialect: Dialect): Use
     findById: (id) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
 
     setDisabled: (id, at, now) =>
-      guarded(id, () => at !== null, async (trx) => {
-        await trx.updateTable('users').set({ disabled_at: at, updated_at: now }).where('id', '=', id).execute();
+      guarded(id, () => at !== null, async (trx, user) => {
+        // Disabling a disabled account keeps the time it was first disabled.
+        await trx.updateTable('users').set({ disabled_at: at === null ? null : (user.disabled_at ?? at), updated_at: now }).where('id', '=', id).execute();
       }),
 
     setRole: (id, role, now) =>
