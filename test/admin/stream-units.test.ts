@@ -143,6 +143,41 @@ describe('a slow client', () => {
   });
 });
 
+describe('heartbeat', () => {
+  it('terminates a client that did not answer the last ping; one that answers stays', async () => {
+    const ws = new FakeSocket();
+    const { session, live } = liveSession(ws, createMemoryFeed({ clock: systemClock, onError: failOnError }), 60_000, []);
+    await within(1000, () => live() !== undefined);
+    await session.heartbeat();
+    ws.emit('pong');
+    await session.heartbeat();
+    expect(ws.terminated).toBe(false);
+    await session.heartbeat();
+    expect(ws.terminated).toBe(true);
+  });
+
+  it('closes with 4401 once the credentials stop holding (a revoked key or session)', async () => {
+    const ws = new FakeSocket();
+    let valid = true;
+    createSession(ws, {
+      feed: createMemoryFeed({ clock: systemClock, onError: failOnError }),
+      tokens: { verifyAccess: async () => ({ ok: false, reason: 'invalid' }) as never },
+      apiKeys: { authenticate: async () => (valid ? { ok: true, principal: { kind: 'api_key', keyId: 'k1', name: 'ops', scope: 'admin' } } : { ok: false, reason: 'revoked' }) as never },
+      clock: systemClock, context: { ip: '127.0.0.1', request_id: 'r' }, authTimeoutMs: 5000, maxBufferedBytes: 1000, slowGraceMs: 1000,
+      onLive: (s) => void setImmediate(() => void (live = s)), onGone: () => undefined, onSent: () => undefined, onSlow: () => undefined,
+    });
+    let live: Session | undefined;
+    ws.emit('message', Buffer.from(JSON.stringify({ type: 'auth', api_key: 'k' })), false);
+    await within(1000, () => live !== undefined && ws.sent.length === 1);
+    await live!.heartbeat();
+    expect(ws.closedWith).toBeUndefined();
+    valid = false;
+    ws.emit('pong');
+    await live!.heartbeat();
+    expect(ws.closedWith).toEqual([4401, 'credentials no longer valid']);
+  });
+});
+
 describe('live sources', () => {
   it('publishes health only when the status or a service status changes, with the instance id', async () => {
     const published: [LiveKind, unknown][] = [];
