@@ -20,6 +20,8 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
     reportCompressedSize: false,
+    // uPlot in a chunk of its own: cached across console releases, and measured apart (bench:console).
+    rolldownOptions: { output: { codeSplitting: { groups: [{ name: 'uplot', test: /node_modules[\\/]uplot/ }] } } },
   },
   // `npx vite --config web/vite.config.ts`: the console with hot reload against a Vigil on :8000.
   server: {

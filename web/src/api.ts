@@ -117,15 +117,18 @@ export function refresh(): Promise<boolean> {
   return refreshing;
 }
 
+/** Whether this browser signed in and has not signed out since (then a session may be resumed). */
+export function hasSessionHint(): boolean {
+  try {
+    return localStorage.getItem(HINT) === '1';
+  } catch {
+    return true;
+  }
+}
+
 /** On page load: resume the session from the cookie, when this browser had one. */
 export async function resume(): Promise<boolean> {
-  let hinted = false;
-  try {
-    hinted = localStorage.getItem(HINT) === '1';
-  } catch {
-    hinted = true;
-  }
-  return hinted ? refresh() : false;
+  return hasSessionHint() ? refresh() : false;
 }
 
 export async function signOut(): Promise<void> {

@@ -2,7 +2,7 @@ import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { resume, session, signOut, type ConsoleUser } from './api';
+import { hasSessionHint, resume, session, signOut, type ConsoleUser } from './api';
 import { useStreamState } from './hooks';
 import { AlertsPage } from './pages/alerts';
 import { ConfigPage } from './pages/config';
@@ -99,10 +99,11 @@ function Shell({ user }: { user: ConsoleUser }) {
 
 function App() {
   const [user, setUser] = useState<ConsoleUser | null>(session.user());
-  const [checked, setChecked] = useState(false);
+  // Without a session to resume, the sign-in form shows at once (no refresh call, no extra render).
+  const [checked, setChecked] = useState(() => !hasSessionHint());
   useEffect(() => {
     const off = session.subscribe(setUser);
-    void resume().finally(() => setChecked(true));
+    if (!checked) void resume().finally(() => setChecked(true));
     return off;
   }, []);
   if (!checked) return <p class="muted center" role="status">Loading…</p>;
