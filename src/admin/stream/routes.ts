@@ -9,7 +9,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Clock } from '../../shared/clock.js';
 import type { TokenService } from '../../tokens/index.js';
-import type { LiveFeed } from './feed.js';
+import { LIVE_KINDS, type LiveFeed, type LiveKind } from './feed.js';
 import { CLOSE, messageFrame } from './protocol.js';
 import { createSession, type Session } from './session.js';
 
@@ -51,6 +51,8 @@ export async function registerLiveStream(app: FastifyInstance, options: LiveStre
   const metrics = options.metrics;
   const log = options.logger;
   const maxPayload = 16 * 1024;
+  // One child counter per kind, looked up once: a send is then a plain increment.
+  const sentBy = metrics && (Object.fromEntries(LIVE_KINDS.map((kind) => [kind, metrics.streamMessages.labels({ kind })])) as Record<LiveKind, { inc(): void }>);
 
   await app.register(websocket, {
     options: { maxPayload },
@@ -123,7 +125,7 @@ export async function registerLiveStream(app: FastifyInstance, options: LiveStre
               pending.delete(s);
               if (sessions.delete(s)) metrics?.streamClients.set(sessions.size);
             },
-            onSent: (kind) => metrics?.streamMessages.inc({ kind }),
+            onSent: (kind) => sentBy?.[kind].inc(),
             onSlow: (buffered) => log.warn({ request_id: request.id, buffered_bytes: buffered }, 'live stream client too slow: closed with 1013'),
           });
           pending.add(session);
