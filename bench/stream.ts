@@ -9,7 +9,7 @@
  * variant first publishes the same load with no client connected, so the stream's own share shows.
  * The events are real ones (ADMIN_ACTION through the security event pipeline: log, store,
  * metrics, detectors, live feed). Settings: BENCH_STREAM_RATE (1000), BENCH_STREAM_SECONDS (10),
- * BENCH_STREAM_CLIENTS (20). Writes bench/results/stream.json.
+ * BENCH_STREAM_CLIENTS (20), BENCH_STREAM_VARIANTS (memory,redis). Writes bench/results/stream.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +23,7 @@ const RATE = Number(process.env.BENCH_STREAM_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 10);
 const CLIENTS = Number(process.env.BENCH_STREAM_CLIENTS ?? 20);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const VARIANTS = (process.env.BENCH_STREAM_VARIANTS ?? 'memory,redis').split(',');
 const ADMIN_KEY = 'bench-stream-admin-key-0123456789abcdef';
 
 type Run = { type: 'run'; rate: number; seconds: number };
@@ -145,8 +146,10 @@ async function redisReachable(url: string): Promise<boolean> {
 
 async function main(): Promise<void> {
   const load = loadavg()[0];
-  const results = [await variant('memory')];
-  if (await redisReachable(REDIS_URL)) {
+  const results = VARIANTS.includes('memory') ? [await variant('memory')] : [];
+  if (!VARIANTS.includes('redis')) {
+    // only the in-memory variant asked for
+  } else if (await redisReachable(REDIS_URL)) {
     const prefix = `vigil-bench:stream:${randomBytes(4).toString('hex')}:`;
     try {
       results.push(await variant('redis', { url: REDIS_URL, prefix }));
