@@ -222,24 +222,72 @@ describe.runIf(runBrowser)('admin console in chromium', { timeout: 90_000 }, () 
     expect(detail.timeline.some((t) => t.text.includes('Resolved: no further failures.'))).toBe(true);
   });
 
-  it('every other page loads, is usable with the keyboard, and fits a phone screen', async () => {
+  it('every other page loads and acts: silences, users, jobs and backups, emergency mode', async () => {
+    const token = await adminToken();
+    const admin = (path: string) => api(`/api/v1/admin${path}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<Record<string, unknown>>);
+
     await open('Alerts');
     await page.getByRole('heading', { name: 'Silences' }).waitFor();
-    await page.getByText('ConsoleE2EFailedLogins').first().waitFor();
+    await page.getByRole('button', { name: 'Silence ConsoleE2EFailedLogins' }).click();
+    expect(await page.getByLabel(/^Matchers/).inputValue()).toBe('alertname=ConsoleE2EFailedLogins');
+    await page.getByLabel('Duration').fill('1h');
+    await page.getByLabel('Comment').fill('console e2e');
+    await page.getByRole('button', { name: 'Create silence' }).click();
+    await page.getByRole('status').filter({ hasText: 'Silence created.' }).waitFor();
+    const expire = page.getByRole('button', { name: 'Expire silence alertname=ConsoleE2EFailedLogins' });
+    await expire.waitFor();
+    expect(((await admin('/alerts/silences')).silences as unknown[]).length).toBe(1);
     await shoot('alerts');
+    await expire.click();
+    await expire.waitFor({ state: 'detached' });
+    expect(await admin('/alerts/silences')).toEqual({ silences: [] });
 
     await open('Users');
-    await page.getByRole('cell', { name: VICTIM.email }).or(page.getByRole('rowheader', { name: VICTIM.email })).first().waitFor();
+    await page.getByRole('rowheader', { name: VICTIM.email }).waitFor();
+    await page.getByRole('button', { name: `Disable ${VICTIM.email}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Disable ${VICTIM.email}?` });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('status').filter({ hasText: `${VICTIM.email}: disabled.` }).waitFor();
+    expect((await api('/api/v1/auth/login', { method: 'POST', body: JSON.stringify(VICTIM) })).status).toBe(401);
     await shoot('users');
+    await page.getByRole('button', { name: `Enable ${VICTIM.email}` }).click();
+    await page.getByRole('status').filter({ hasText: `${VICTIM.email}: enabled.` }).waitFor();
+    expect((await api('/api/v1/auth/login', { method: 'POST', body: JSON.stringify(VICTIM) })).status).toBe(200);
 
     await open('Maintenance');
-    await page.getByRole('button', { name: /Run .* now/ }).first().waitFor();
+    await page.getByRole('button', { name: 'Run cleanup-tokens now' }).click();
+    await page.getByRole('status').filter({ hasText: 'cleanup-tokens: succeeded' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Back up now' }).click();
+    await page.getByRole('status').filter({ hasText: /^Backup vigil-.* created\.$/ }).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: /^Verify vigil-/ }).first().click();
+    await page.getByRole('status').filter({ hasText: /: verified\.$/ }).waitFor({ timeout: 15_000 });
+    await page.getByRole('table', { name: /^Checks of vigil-/ }).waitFor();
     await shoot('maintenance');
 
     await open('Config');
     await page.getByRole('rowheader', { name: /^http\./ }).first().waitFor();
+    await page.getByLabel('Filter').fill('trustProxy');
+    expect(await page.getByRole('rowheader').count()).toBeGreaterThanOrEqual(1);
+    await page.getByLabel('Filter').fill('');
     await shoot('config');
 
+    // Emergency mode behind its confirmation: Cancel changes nothing, the confirmed switch does.
+    await open('Security');
+    await page.getByRole('button', { name: 'Turn emergency mode on…' }).click();
+    await page.getByRole('dialog', { name: 'Turn emergency mode on?' }).getByRole('button', { name: 'Cancel' }).click();
+    expect((await admin('/emergency')).enabled).toBe(false);
+    await page.getByRole('button', { name: 'Turn emergency mode on…' }).click();
+    await page.getByRole('dialog', { name: 'Turn emergency mode on?' }).getByRole('button', { name: 'Turn on' }).click();
+    await page.getByRole('status').filter({ hasText: 'Emergency mode is on.' }).waitFor();
+    expect((await admin('/emergency')).enabled).toBe(true);
+    await page.getByRole('button', { name: 'Turn emergency mode off…' }).click();
+    await page.getByRole('dialog', { name: 'Turn emergency mode off?' }).getByRole('button', { name: 'Turn off' }).click();
+    await page.getByRole('status').filter({ hasText: 'Emergency mode is off.' }).waitFor();
+    expect((await admin('/emergency')).enabled).toBe(false);
+  });
+
+  it('is usable with the keyboard alone', async () => {
     // The keyboard alone: the skip link comes first, then the navigation; Enter follows a link.
     await page.goto(`${server.url}/admin/config`);
     await page.getByRole('heading', { level: 1, name: 'Config' }).waitFor();
@@ -250,6 +298,15 @@ describe.runIf(runBrowser)('admin console in chromium', { timeout: 90_000 }, () 
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Security' }).waitFor();
+    // A confirmation dialog: Enter opens it, focus moves into it (on Cancel), Escape closes it.
+    await page.getByRole('button', { name: 'Turn emergency mode on…' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Turn emergency mode on?' });
+    await dialog.waitFor();
+    expect(await page.evaluate<string>('document.activeElement?.textContent')).toBe('Cancel');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.getByText('Emergency mode is on.').count()).toBe(0);
   });
 
   it('signing out ends the session: a reload shows the sign-in form', async () => {

@@ -86,7 +86,7 @@ function Postmortem({ id, onDone }: { id: string; onDone: () => void }) {
         return 'Closed with its postmortem.';
       });
     }}>
-      <h3>Postmortem and close</h3>
+      <p class="muted">Write the postmortem, then close the incident with it.</p>
       {field('summary', 'Summary')}
       {field('impact', 'Impact')}
       {field('root_cause', 'Root cause')}
