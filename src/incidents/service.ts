@@ -72,11 +72,14 @@ export function createIncidents(deps: {
 }): Incidents {
   const { repo, clock } = deps;
   const changeListeners: ((change: IncidentChange) => void)[] = [];
-  // Listeners get the incident as stored after the change, read once the entry is written.
+  // Listeners get the incident as stored after the change, read once the entry is written; the
+  // reads are chained so listeners see the changes in the order they happened.
+  let notified: Promise<void> = Promise.resolve();
   const changed = (id: string, kind: string) => {
     const change = INCIDENT_CHANGES.find((c) => c === kind);
     if (!change || changeListeners.length === 0) return;
-    void repo.get(id).then((incident) => {
+    notified = notified.then(async () => {
+      const incident = await repo.get(id);
       if (incident) for (const l of changeListeners) l({ incident, change });
     }).catch((err: unknown) => deps.logger.error({ err, incident_id: id }, 'an incident change listener failed'));
   };

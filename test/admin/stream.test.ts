@@ -168,12 +168,14 @@ describe('admin live stream: alerts, incidents, shutdown', () => {
       const id = opened.data!.id as string;
       expect(opened.data).toEqual({ id, title: 'Brute-force attack from 203.0.113.66', severity: 'P1', status: 'open', change: 'opened' });
       const incidents = t.services.incidents!;
+      expect(await incidents.escalate(clock.now() + 3_600_000)).toEqual([id]);
+      await incidents.recordAction('IP 203.0.113.66 blocked');
       await incidents.acknowledge(id, 'ops');
       await incidents.note(id, 'ops', 'looking');
       await incidents.resolve(id, 'ops');
       await incidents.close(id, 'ops');
       await eventually(() => expect(messagesOf(c, 'incident').map((f) => [f.data!.change, f.data!.status])).toEqual([
-        ['opened', 'open'], ['acknowledged', 'acknowledged'], ['note', 'acknowledged'], ['resolved', 'resolved'], ['closed', 'closed'],
+        ['opened', 'open'], ['escalated', 'open'], ['action', 'open'], ['acknowledged', 'acknowledged'], ['note', 'acknowledged'], ['resolved', 'resolved'], ['closed', 'closed'],
       ]));
       await c.close();
     } finally {
