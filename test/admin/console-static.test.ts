@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleStaticRoutes } from '../../src/admin/console/index.js';
 import { registerErrorHandling } from '../../src/http/error-handler.js';
@@ -30,6 +31,10 @@ describe('console static files', () => {
     writeFileSync(join(dir, 'assets', 'index-AbC123.js'), 'console.log("console")');
     writeFileSync(join(dir, 'assets', 'index-Def456.css'), 'body{margin:0}');
     writeFileSync(join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+    // As the build writes them (web/vite.config.ts precompress): the same content, compressed.
+    writeFileSync(join(dir, 'assets', 'index-AbC123.js.br'), brotliCompressSync('console.log("console")'));
+    writeFileSync(join(dir, 'assets', 'index-AbC123.js.gz'), gzipSync('console.log("console")'));
+    writeFileSync(join(dir, 'index.html.gz'), gzipSync(INDEX));
     writeFileSync(join(tmpdir(), 'vigil-web-outside.txt'), 'secret');
     app = await serve(dir);
   });
@@ -66,6 +71,25 @@ describe('console static files', () => {
     expect(again.statusCode).toBe(304);
     expect((await get('/admin/assets/index-Def456.css')).headers['content-type']).toContain('text/css');
     expect((await get('/admin/favicon.svg')).headers['cache-control']).toBe('public, max-age=3600');
+  });
+
+  it('browsers that accept brotli or gzip get the precompressed file, with Vary: Accept-Encoding', async () => {
+    const br = await get('/admin/assets/index-AbC123.js', { 'accept-encoding': 'gzip, deflate, br' });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-type']).toMatch(/javascript/);
+    expect(String(br.headers.vary).toLowerCase()).toContain('accept-encoding');
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe('console.log("console")');
+    const gz = await get('/admin/assets/index-AbC123.js', { 'accept-encoding': 'gzip' });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.rawPayload).toString()).toBe('console.log("console")');
+    const page = await get('/admin/security', { 'accept-encoding': 'gzip' });
+    expect(page.headers['content-encoding']).toBe('gzip');
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(gunzipSync(page.rawPayload).toString()).toBe(INDEX);
+    const plain = await get('/admin/assets/index-AbC123.js');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe('console.log("console")');
   });
 
   it('missing assets and files are 404 problems, not index.html', async () => {

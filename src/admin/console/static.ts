@@ -76,7 +76,8 @@ export const consoleStaticRoutes: FastifyPluginAsync<{ root?: string }> = async 
     return;
   }
 
-  await app.register(fastifyStatic, { root, serve: false });
+  // preCompressed: the build wrote .br and .gz beside each file; a browser that accepts one gets it.
+  await app.register(fastifyStatic, { root, serve: false, preCompressed: true });
   const index = (reply: FastifyReply) => reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
 
   app.get('/admin', { schema: { hide: true } }, (_request, reply) => index(reply));
