@@ -49,9 +49,13 @@ export interface OutboxRepository {
 export interface SloRepository {
   /** Adds to a minute's counters of one instance (created when missing). */
   add(row: SloMinute): Promise<void>;
+  /** Sums over [since, until): the minutes kept, plus the daily totals (`slo_days`) of the days that start in it. */
   totals(since: number, until: number): Promise<SloTotals>;
-  /** Sums per bucket of `bucketMs` (aligned to the epoch: UTC days for a day) over [since, until); buckets without rows are absent. */
+  /**
+   * Sums per bucket of `bucketMs` (aligned to the epoch: UTC days for a day) over [since, until); buckets without rows are absent.
+   * Buckets of whole days include the daily totals of days whose minutes have expired; finer buckets read minutes only.
+   */
   series(since: number, until: number, bucketMs: number): Promise<SloBucket[]>;
-  /** Deletes minutes before `before` (retention); returns how many. */
+  /** Deletes minutes before `before` without keeping their sums (retention-metric-aggregates moves them into daily totals instead); returns how many. */
   prune(before: number): Promise<number>;
 }

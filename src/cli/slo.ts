@@ -12,7 +12,7 @@ export function registerSlo(program: Command, io: CliIo): void {
   slo
     .command('report')
     .description('Each KPI over a window: target, actual, compliance, error budget remaining')
-    .option('--window <duration>', 'the period to report on, 1h to 35d (default: SLO_WINDOW)', (v: string) => {
+    .option('--window <duration>', 'the period to report on, 1h to 90d (default: SLO_WINDOW)', (v: string) => {
       const ms = sloWindow(v, 0);
       if (typeof ms === 'string') throw new InvalidArgumentError(ms);
       return ms;

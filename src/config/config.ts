@@ -76,6 +76,8 @@ export interface Config {
     securityEventRetentionDays: number;
     jobRunRetentionDays: number;
     metricAggregateRetentionDays: number;
+    /** Daily totals (`slo_days`) are kept this many days (SLO_DAILY_RETENTION_DAYS). */
+    sloDailyRetentionDays: number;
     reportsDir: string;
   };
   /** Backups: where, and for how long they are kept. */

@@ -73,6 +73,10 @@ export function loadConfig(env: Env): Config {
     issues.push({ env: VARS.jwtSecret.env, value: '(unset)', expected: 'a secret when JWT_ALGORITHM=HS256' });
   }
   issues.push(...alertingIssues(r));
+  if (r.sloDailyRetentionDays !== undefined && r.metricAggregateRetentionDays !== undefined && r.sloDailyRetentionDays < r.metricAggregateRetentionDays) {
+    // Days would be deleted as soon as their minutes are summed into them.
+    issues.push({ env: VARS.sloDailyRetentionDays.env, value: JSON.stringify(String(r.sloDailyRetentionDays)), expected: 'at least METRIC_AGGREGATE_RETENTION_DAYS' });
+  }
   if (r.metricsPort !== undefined && r.metricsPort === r.port) {
     issues.push({ env: VARS.metricsPort.env, value: JSON.stringify(String(r.metricsPort)), expected: 'a port other than API_PORT (unset it to serve /metrics on the API port)' });
   }
@@ -165,6 +169,7 @@ export function loadConfig(env: Env): Config {
       securityEventRetentionDays: need('securityEventRetentionDays'),
       jobRunRetentionDays: need('jobRunRetentionDays'),
       metricAggregateRetentionDays: need('metricAggregateRetentionDays'),
+      sloDailyRetentionDays: need('sloDailyRetentionDays'),
       reportsDir: need('reportsDir'),
     },
     backups: { dir: need('backupDir'), retentionDays: need('backupRetentionDays') },

@@ -107,7 +107,8 @@ export const VARS = {
   refreshTokenRevokedRetentionDays: v({ env: 'REFRESH_TOKEN_REVOKED_RETENTION_DAYS', parser: p.int(1, 3650), default: '30', doc: 'Revoked refresh tokens are deleted this many days after their revocation (expired ones as soon as they expire).' }),
   securityEventRetentionDays: v({ env: 'SECURITY_EVENT_RETENTION_DAYS', parser: p.int(1, 3650), default: '90', doc: 'Security events older than this many days are deleted by `retention-security-events`.' }),
   jobRunRetentionDays: v({ env: 'JOB_RUN_RETENTION_DAYS', parser: p.int(1, 3650), default: '90', doc: 'Job runs (`job_runs`) older than this many days are deleted by `retention-job-runs`.' }),
-  metricAggregateRetentionDays: v({ env: 'METRIC_AGGREGATE_RETENTION_DAYS', parser: p.int(1, 3650), default: '35', doc: 'Per-minute metric aggregates older than this many days are deleted by `retention-metric-aggregates`.' }),
+  metricAggregateRetentionDays: v({ env: 'METRIC_AGGREGATE_RETENTION_DAYS', parser: p.int(1, 3650), default: '35', doc: 'Per-minute metric aggregates older than this many days (whole UTC days) are summed into daily totals and deleted by `retention-metric-aggregates`.' }),
+  sloDailyRetentionDays: v({ env: 'SLO_DAILY_RETENTION_DAYS', parser: p.int(1, 3650), default: '400', doc: 'Daily totals of the metric aggregates (the status page\'s 90-day uptime, long SLO windows) older than this many days are deleted by `retention-metric-aggregates`; at least `METRIC_AGGREGATE_RETENTION_DAYS`.' }),
   backupDir: v({ env: 'BACKUP_DIR', parser: p.str({ minLength: 1 }), default: './data/backups', doc: 'Where `vigil backup create` and the `backup` job write backups (files mode 0600, with a manifest each).' }),
   backupRetentionDays: v({ env: 'BACKUP_RETENTION_DAYS', parser: p.int(1, 3650), default: '30', doc: 'Backups older than this many days are deleted by `backup-prune` and `vigil backup prune`.' }),
   reportsDir: v({ env: 'REPORTS_DIR', parser: p.str({ minLength: 1 }), default: './data/reports', doc: 'Where the daily and weekly reports are written (Markdown and JSON).' }),
@@ -163,7 +164,7 @@ export const VARS = {
   incidentEscalationReceiver: v({ env: 'INCIDENT_ESCALATION_RECEIVER', parser: p.str({ minLength: 1 }), doc: 'Receiver notified when an incident is not acknowledged within its response target (P0 15 m, P1 1 h, P2 4 h, P3 24 h). Unset: the receivers of critical alerts.' }),
   incidentEscalationMax: v({ env: 'INCIDENT_ESCALATION_MAX', parser: p.int(0, 100), default: '3', doc: 'Escalations per incident (one per response target while unacknowledged).' }),
   sloTargets: v({ env: 'SLO_TARGETS', parser: pa.sloTargets, default: '', doc: 'SLO and KPI targets over the defaults of seeds 001/003: `availability=99.9,p95_ms=500,p99_ms=1000,error_rate=0.1,login_success=98,registration_success=95,token_validation_success=99.9,failed_login_rate=2`.' }),
-  sloWindow: v({ env: 'SLO_WINDOW', parser: p.duration(3_600_000), default: '30d', doc: 'The SLO period (error budget and `vigil slo report` default window); per-minute aggregates are kept 35 days.' }),
+  sloWindow: v({ env: 'SLO_WINDOW', parser: p.duration(3_600_000), default: '30d', doc: 'The SLO period (error budget and `vigil slo report` default window); reports reach back up to 90 days.' }),
   alertDigestReceiver: v({ env: 'ALERT_DIGEST_RECEIVER', parser: p.str({ minLength: 1 }), doc: 'Receiver of the weekly info digest (Mondays 09:00 UTC). Unset: `email` when enabled, else none.' }),
   debug: v({ env: 'DEBUG', parser: p.bool, default: 'false', doc: 'Debug mode (verbose logs). Refused in production.' }),
 } as const;

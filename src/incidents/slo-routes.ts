@@ -6,14 +6,17 @@ import { errorResponses } from '../http/openapi.js';
 import { parseDuration } from '../shared/duration.js';
 import type { SloService } from './slo.js';
 
-/** Reports reach back at most as far as the aggregates are kept by default. */
-export const MAX_SLO_WINDOW_MS = 35 * 86_400_000;
+/**
+ * Reports reach back 90 days (the status page's uptime): the minutes of the last
+ * METRIC_AGGREGATE_RETENTION_DAYS, and before them the daily totals (kept SLO_DAILY_RETENTION_DAYS).
+ */
+export const MAX_SLO_WINDOW_MS = 90 * 86_400_000;
 
-/** `--window` / `?window=`: a duration from 1 h to 35 d; a message otherwise. */
+/** `--window` / `?window=`: a duration from 1 h to 90 d; a message otherwise. */
 export function sloWindow(text: string | undefined, fallbackMs: number): number | string {
   if (text === undefined) return Math.min(fallbackMs, MAX_SLO_WINDOW_MS);
   const ms = parseDuration(text);
-  if (ms === undefined || ms < 3_600_000 || ms > MAX_SLO_WINDOW_MS) return 'window must be a duration from 1h to 35d, such as 7d or 30d';
+  if (ms === undefined || ms < 3_600_000 || ms > MAX_SLO_WINDOW_MS) return 'window must be a duration from 1h to 90d, such as 7d or 30d';
   return ms;
 }
 
@@ -35,8 +38,8 @@ export const sloRoutes: FastifyPluginAsyncTypebox<{ slo: SloService; defaultWind
   app.addHook('onRequest', guards.admin);
   app.get('/slo', {
     schema: {
-      tags: ['incidents'], summary: 'SLOs and KPIs over a window (default SLO_WINDOW), from the per-minute aggregates', security: [{ bearerAuth: [] }, { apiKey: [] }],
-      querystring: Type.Object({ window: Type.Optional(Type.String({ maxLength: 16, description: 'e.g. 7d; 1h to 35d' })) }, { additionalProperties: false }),
+      tags: ['incidents'], summary: 'SLOs and KPIs over a window (default SLO_WINDOW), from the per-minute aggregates and, past their retention, the daily totals', security: [{ bearerAuth: [] }, { apiKey: [] }],
+      querystring: Type.Object({ window: Type.Optional(Type.String({ maxLength: 16, description: 'e.g. 7d; 1h to 90d' })) }, { additionalProperties: false }),
       response: { 200: Type.Object({ from: Type.String(), to: Type.String(), window_seconds: Type.Number(), minutes_recorded: Type.Integer(), kpis: Type.Array(Kpi) }), ...errorResponses(400, 401, 403) },
     },
   }, async (request) => {

@@ -8,12 +8,10 @@ import { backupJob } from './backup.js';
 import { backupPruneJob } from './backup-prune.js';
 import { cleanupRefreshTokensJob } from './cleanup-refresh-tokens.js';
 import { cleanupTokensJob } from './cleanup-tokens.js';
+import { metricAggregatesJob } from './metric-aggregates.js';
 import { reportJob } from './report.js';
 import { retentionJob } from './retention.js';
 import type { Job } from './types.js';
-
-/** The per-minute metric aggregates of the alerting SLO reports (migration 005), when present. */
-export const METRIC_AGGREGATES = { table: 'slo_minutes', column: 'minute' };
 
 /** Every maintenance job, in one list (their schedules come from JOB_<NAME>_CRON). */
 export function createJobs(deps: {
@@ -33,12 +31,7 @@ export function createJobs(deps: {
     cleanupRefreshTokensJob({ ...batch, revokedRetentionDays: j.refreshRevokedRetentionDays }),
     retentionJob({ ...batch, name: 'retention-security-events', description: 'Delete security events older than SECURITY_EVENT_RETENTION_DAYS', targets: [{ table: 'security_events', column: 'time', days: j.securityEventRetentionDays }] }),
     retentionJob({ ...batch, name: 'retention-job-runs', description: 'Delete job runs older than JOB_RUN_RETENTION_DAYS', targets: [{ table: 'job_runs', column: 'started_at', days: j.jobRunRetentionDays }] }),
-    retentionJob({
-      ...batch,
-      name: 'retention-metric-aggregates',
-      description: 'Delete per-minute metric aggregates older than METRIC_AGGREGATE_RETENTION_DAYS (when the alerting tables exist)',
-      targets: [{ ...METRIC_AGGREGATES, days: j.metricAggregateRetentionDays, optional: true }],
-    }),
+    metricAggregatesJob({ ...batch, minuteDays: j.metricAggregateRetentionDays, dayDays: j.sloDailyRetentionDays }),
     backupJob({ backups: deps.backups }),
     backupPruneJob({ backups: deps.backups }),
     reportJob('daily', report),

@@ -1,6 +1,6 @@
 import type { Generated } from 'kysely';
 
-/** Alerting and incident tables (migrations 005, 006 and 007); repositories add them with `withTables`. */
+/** Alerting and incident tables (migrations 005 to 008); repositories add them with `withTables`. */
 export interface AlertHistoryTable {
   id: string;
   fingerprint: string;
@@ -73,6 +73,21 @@ export interface SloMinutesTable {
 export const LATENCY_BOUNDS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] as const;
 export type LatencyColumn = `le_${(typeof LATENCY_BOUNDS_MS)[number]}ms`;
 export const LATENCY_COLUMNS = LATENCY_BOUNDS_MS.map((ms) => `le_${ms}ms` as LatencyColumn);
+/** The counters of a minute (and of a day), latency buckets aside. */
+export const SLO_COUNTERS = ['requests', 'errors_5xx', 'errors_4xx', 'slow_500', 'slow_1000', 'login_success', 'login_failure', 'registrations', 'registration_attempts', 'token_success', 'token_failure'] as const;
+/** Every column a minute adds to: the counters and the latency buckets. */
+export const SLO_SUMMED = [...SLO_COUNTERS, ...LATENCY_COLUMNS] as const;
+
+/**
+ * One UTC day of one instance (migration 008): the sums of its `slo_minutes` rows, moved here by
+ * `retention-metric-aggregates` when they expire. A minute is in one table or the other, never both.
+ */
+export type SloDaysTable = Omit<SloMinutesTable, 'minute'> & {
+  /** The day's start, UTC midnight (epoch ms). */
+  day: number;
+  /** How many minute rows of this instance were summed into it. */
+  minutes: number;
+};
 
 export interface IncidentsTable {
   id: string;
@@ -106,6 +121,7 @@ export type AlertingTables = {
   alert_silences: AlertSilencesTable;
   alert_outbox: AlertOutboxTable;
   slo_minutes: SloMinutesTable;
+  slo_days: SloDaysTable;
   incidents: IncidentsTable;
   incident_timeline: IncidentTimelineTable;
 };

@@ -134,8 +134,12 @@ for (const backend of backends) {
       await sql`insert into slo_minutes (minute, instance, requests, errors_5xx, errors_4xx, slow_500, slow_1000, login_success, login_failure, registrations, registration_attempts, token_success, token_failure)
                 values (${now - 91 * DAY}, 'a', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), (${now - DAY}, 'a', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)`.execute(db);
       const agg = await vigil(['jobs', 'run', 'retention-metric-aggregates', '--json'], env, cwd);
-      expect(json<{ stats: { tables: unknown[] } }>(agg).stats.tables).toEqual([expect.objectContaining({ table: 'slo_minutes', deleted: 1 })]);
+      expect(json<{ stats: { tables: unknown[] } }>(agg).stats.tables).toEqual([
+        expect.objectContaining({ table: 'slo_minutes', rolled_up_days: 1, deleted: 1 }),
+        expect.objectContaining({ table: 'slo_days', retention_days: 400, deleted: 0 }),
+      ]);
       expect(await count(db, 'slo_minutes')).toBe(1);
+      expect(await count(db, 'slo_days')).toBe(1); // the old minute's day, summed (test/jobs/slo-rollup.test.ts)
 
       const job = retentionJob({ name: 'retention-metric-aggregates', description: '', db, dialect: services.database.dialect, batchSize: 10, pauseMs: 0, targets: [{ table: 'no_such_table', column: 'minute', days: 1, optional: true }] });
       const stats = await job.run({ now, dryRun: false, signal: new AbortController().signal, log: services.log('test'), progress: () => undefined });

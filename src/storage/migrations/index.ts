@@ -7,6 +7,7 @@ import * as m004 from './004_maintenance.js';
 import * as m005 from './005_alerting.js';
 import * as m006 from './006_incidents.js';
 import * as m007 from './007_status_latency.js';
+import * as m008 from './008_slo_days.js';
 
 /** Every migration, in order. Add a file and list it here; names sort as they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -17,6 +18,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '005_alerting': m005,
   '006_incidents': m006,
   '007_status_latency': m007,
+  '008_slo_days': m008,
 };
 
 export const MIGRATION_TABLE = 'vigil_migrations';

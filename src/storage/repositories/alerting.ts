@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
-import type { AlertHistoryRepository, OutboxRecord, OutboxRepository, SilenceRepository, SloRepository } from '../../alerting/ports.js';
+import type { AlertHistoryRepository, OutboxRecord, OutboxRepository, SilenceRepository, SloBucket, SloRepository } from '../../alerting/ports.js';
 import type { DB } from '../schema.js';
-import { LATENCY_COLUMNS, type AlertingTables, type SloMinutesTable } from '../schema-alerting.js';
+import { LATENCY_COLUMNS, SLO_COUNTERS, SLO_SUMMED, type AlertingTables, type SloMinutesTable } from '../schema-alerting.js';
+import { DAY_MS, addTotals, mergeSeries, sloDaySeries, sloDayTotals } from './slo-days.js';
 
 const tables = (db: Kysely<DB>) => db.withTables<AlertingTables>();
 
@@ -105,9 +106,6 @@ export function createOutboxRepository(base: Kysely<DB>): OutboxRepository {
   };
 }
 
-const SLO_COUNTERS = ['requests', 'errors_5xx', 'errors_4xx', 'slow_500', 'slow_1000', 'login_success', 'login_failure', 'registrations', 'registration_attempts', 'token_success', 'token_failure'] as const;
-/** Every column a minute adds to: the counters and the latency buckets. */
-const SLO_SUMMED = [...SLO_COUNTERS, ...LATENCY_COLUMNS] as const;
 const numbers = <T>(row: object) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)])) as T;
 
 export function createSloRepository(base: Kysely<DB>): SloRepository {
@@ -123,13 +121,14 @@ export function createSloRepository(base: Kysely<DB>): SloRepository {
         .execute();
     },
     async totals(since, until) {
+      // Minutes still kept, plus the days already moved into slo_days (disjoint: see slo-days.ts).
       const row = await db
         .selectFrom('slo_minutes')
         .select((eb) => [eb.fn.count<number>('minute').distinct().as('minutes'), ...SLO_COUNTERS.map((c) => eb.fn.coalesce(eb.fn.sum<number>(c), eb.lit(0)).as(c))])
         .where('minute', '>=', since)
         .where('minute', '<', until)
         .executeTakeFirstOrThrow();
-      return numbers(row);
+      return addTotals(numbers(row), await sloDayTotals(base, since, until));
     },
     async series(since, until, bucketMs) {
       // A literal, not a parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
@@ -143,7 +142,9 @@ export function createSloRepository(base: Kysely<DB>): SloRepository {
         .groupBy(t)
         .orderBy(t)
         .execute();
-      return rows.map((r) => numbers(r));
+      const minutes = rows.map((r) => numbers<SloBucket>(r));
+      // Days moved into slo_days only fit buckets of whole days; finer buckets show the minutes kept.
+      return bucketMs % DAY_MS === 0 ? mergeSeries(minutes, await sloDaySeries(base, since, until, bucketMs)) : minutes;
     },
     async prune(before) {
       const r = await db.deleteFrom('slo_minutes').where('minute', '<', before).executeTakeFirst();
