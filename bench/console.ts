@@ -1,7 +1,8 @@
 /**
  * Admin console benchmark (npm run bench:console): one run, two figures.
  * 1. Bundle size: every JS and CSS file of dist/web (as `npm run build` makes it, built here first),
- *    raw and gzip (zlib's default level, as a server compresses), in all and without uPlot's chunk.
+ *    raw, gzip (zlib's default level, as a server compresses) and the brotli file Vigil serves, in
+ *    all and without uPlot's chunk.
  * 2. First load on localhost, cold cache (a new chromium with a fresh profile per run), median of
  *    BENCH_RUNS (default 5): navigation start → load event, and → first meaningful content, for
  *    the sign-in page (its form) and for a signed-in operator's Overview (the session resumed from
@@ -9,7 +10,7 @@
  * The server is a real Vigil process on a temporary SQLite file. Writes bench/results/console.json.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -34,9 +35,14 @@ function bundle() {
     .filter((f) => /\.(js|css)$/.test(f))
     .map((f) => {
       const raw = readFileSync(join(DIST, f));
-      return { file: f, bytes: raw.length, gzip_bytes: gzipSync(raw).length };
+      // What Vigil sends a browser accepting brotli: the build's own .br beside the file.
+      return { file: f, bytes: raw.length, gzip_bytes: gzipSync(raw).length, served_br_bytes: statSync(join(DIST, `${f}.br`)).size };
     });
-  const sum = (list: typeof files) => ({ bytes: list.reduce((a, f) => a + f.bytes, 0), gzip_bytes: list.reduce((a, f) => a + f.gzip_bytes, 0) });
+  const sum = (list: typeof files) => ({
+    bytes: list.reduce((a, f) => a + f.bytes, 0),
+    gzip_bytes: list.reduce((a, f) => a + f.gzip_bytes, 0),
+    served_br_bytes: list.reduce((a, f) => a + f.served_br_bytes, 0),
+  });
   return { files, total: sum(files), without_uplot: sum(files.filter((f) => !f.file.startsWith('uplot-'))), uplot: sum(files.filter((f) => f.file.startsWith('uplot-'))) };
 }
 
