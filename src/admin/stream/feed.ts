@@ -26,7 +26,7 @@ export interface LiveFeed {
    * When the feed cannot keep up (its queue is full) the message is dropped and logged.
    */
   publish(kind: LiveKind, data: unknown): void;
-  /** The cursor of the newest message delivered to this instance's subscribers ('' before any is known). */
+  /** The cursor of the newest message delivered to this instance's subscribers (before any, where the history starts). */
   head(): Promise<string>;
   /**
    * The retained messages after `cursor`, oldest first; `reset` when the cursor is unknown or

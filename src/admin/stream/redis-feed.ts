@@ -159,7 +159,8 @@ export function createRedisFeed(options: RedisFeedOptions): LiveFeed {
         (err: unknown) => publishLocally(kind, data, err),
       ).finally(() => inFlight--);
     },
-    head: async () => head,
+    // Before the reader first reached Redis (it was down at start): the local buffer's start.
+    head: async () => head || local.head(),
     async replay(cursor) {
       if (local.owns(cursor)) return readerDown || publishDown ? local.replay(cursor) : 'reset';
       if (!STREAM_ID.test(cursor) || client.status !== 'ready') return 'reset';
