@@ -220,6 +220,15 @@ describe.runIf(runBrowser)('admin console in chromium', { timeout: 90_000 }, () 
     expect(detail.acknowledged_by).toMatch(/^user:/);
     expect(detail.timeline.some((t) => t.text.includes('Attacker at 203.0.113.77 blocked'))).toBe(true);
     expect(detail.timeline.some((t) => t.text.includes('Resolved: no further failures.'))).toBe(true);
+
+    // An address whose incident id is not one (encoded slashes and dots) reaches no API path.
+    const calls: string[] = [];
+    const track = (r: { url(): string }) => void (r.url().includes('/api/v1/admin/') && calls.push(r.url()));
+    page.on('request', track);
+    await page.goto(`${server.url}/admin/incidents/x%2F..%2F..%2Fusers`);
+    await page.getByText('There is no incident at this address.').waitFor();
+    page.off('request', track);
+    expect(calls.filter((u) => !u.endsWith('/api/v1/admin/stream'))).toEqual([]);
   });
 
   it('every other page loads and acts: silences, users, jobs and backups, emergency mode', async () => {

@@ -210,6 +210,11 @@ function IncidentDetail({ id }: { id: string }) {
   );
 }
 
+/** Incident ids are UUIDs: anything else in the address (an encoded slash, say) is not one, and never reaches an API path. */
+const INCIDENT_ID = /^[A-Za-z0-9-]{1,64}$/;
+
 export function IncidentsPage({ id }: { id: string | undefined }) {
-  return id ? <IncidentDetail id={id} /> : <IncidentList />;
+  if (id === undefined) return <IncidentList />;
+  if (!INCIDENT_ID.test(id)) return <p>There is no incident at this address. <Link to="incidents">All incidents</Link></p>;
+  return <IncidentDetail id={id} />;
 }
