@@ -56,6 +56,4 @@ export interface SloRepository {
    * Buckets of whole days include the daily totals of days whose minutes have expired; finer buckets read minutes only.
    */
   series(since: number, until: number, bucketMs: number): Promise<SloBucket[]>;
-  /** Deletes minutes before `before` without keeping their sums (retention-metric-aggregates moves them into daily totals instead); returns how many. */
-  prune(before: number): Promise<number>;
 }

@@ -146,9 +146,5 @@ export function createSloRepository(base: Kysely<DB>): SloRepository {
       // Days moved into slo_days only fit buckets of whole days; finer buckets show the minutes kept.
       return bucketMs % DAY_MS === 0 ? mergeSeries(minutes, await sloDaySeries(base, since, until, bucketMs)) : minutes;
     },
-    async prune(before) {
-      const r = await db.deleteFrom('slo_minutes').where('minute', '<', before).executeTakeFirst();
-      return Number(r.numDeletedRows);
-    },
   };
 }
