@@ -8,6 +8,7 @@ import { DEFAULT_SEVERITY, SECURITY_EVENT_TYPES, type SecurityEventType } from '
 import { createLogSecurityEvents } from '../../src/security-monitoring/log-sink.js';
 import { PROTECTED_ENV, STRONG_PASSWORD } from '../support/config.js';
 import { SAMPLE_EVENT_DETAILS } from '../support/events.js';
+import { appRoutes } from '../support/routes.js';
 import { logCapture, makeTestApp, type TestApp } from '../support/services.js';
 import { CONFIG_TABLE_END, CONFIG_TABLE_START, between } from './config-table.js';
 
@@ -225,22 +226,6 @@ describe('examples and the API table, against the running app', () => {
   /** A path as the README and the OpenAPI document write it (`/ip-blocks/{target}`), as the router does (`/ip-blocks/:target`). */
   const routerPath = (path: string) => path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ':$1');
 
-  /** Every (method, path) the router knows, from `printRoutes` (checked against hasRoute). */
-  function appRoutes(): { method: string; path: string }[] {
-    const routes: { method: string; path: string }[] = [];
-    const stack: string[] = [];
-    for (const line of t.app.printRoutes({ commonPrefix: false }).split('\n')) {
-      const m = /^((?:[│ ] {3})*)(?:├── |└── )(.*?)(?: \(([A-Z, ]+)\))?$/.exec(line);
-      if (!m) continue;
-      const depth = m[1]!.length / 4;
-      const path = (stack[depth - 1] ?? '') + m[2]!;
-      stack[depth] = path;
-      stack.length = depth + 1;
-      for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) routes.push({ method, path });
-    }
-    return routes;
-  }
-
   it('README API table: every row is a route of the app', () => {
     const rows = markedTable(README, 'api-table');
     expect(rows.length).toBeGreaterThan(0);
@@ -254,7 +239,7 @@ describe('examples and the API table, against the running app', () => {
   });
 
   it('README API table: every route under /api and /health is listed (HEAD aside)', () => {
-    const served = appRoutes().filter((r) => r.method !== 'HEAD' && (r.path.startsWith('/api/') || r.path === '/health' || r.path.startsWith('/health/')));
+    const served = appRoutes(t.app).filter((r) => r.method !== 'HEAD' && (r.path.startsWith('/api/') || r.path === '/health' || r.path.startsWith('/health/')));
     expect(served.length).toBeGreaterThan(10);
     // The tree was read right if the router knows every route read from it.
     for (const r of served) expect(t.app.hasRoute({ method: r.method as 'GET', url: r.path }), `parsed route ${r.method} ${r.path}`).toBe(true);
