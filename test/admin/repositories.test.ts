@@ -1,31 +1,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiKeyRecord, User } from '../../src/auth/ports.js';
+import type { ApiKeyRecord } from '../../src/auth/ports.js';
 import type { SecurityEvent } from '../../src/security-monitoring/events.js';
 import { createRepositories, migrateToLatest, type Database, type Repositories } from '../../src/storage/index.js';
 import { createAdminStatsRepository, createUserAdminRepository } from '../../src/storage/repositories/user-admin.js';
 import type { AdminStatsRepository, UserAdminRepository } from '../../src/admin/ports.js';
 import type { RefreshTokenRecord } from '../../src/tokens/ports.js';
 import { BACKENDS } from '../support/backends.js';
+import { T0, refreshTokenRecord, userRecord } from '../support/records.js';
 
 /** The admin API's storage (accounts, erasure, sessions, overview counts) on SQLite and PostgreSQL. */
 
-const T0 = 1_800_000_000_000;
-let seq = 0;
-const uid = (p: string) => `${p}-${++seq}`;
-
-function user(overrides: Partial<User> = {}): User {
-  const id = uid('u');
-  return {
-    id, email: `${id}@example.com`, name: null, password_hash: 'h', role: 'user', created_at: T0, updated_at: T0, password_changed_at: T0,
-    last_login_at: null, disabled_at: null, locked_until: null, ...overrides,
-  };
-}
-function token(userId: string, family: string, overrides: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord {
-  return {
-    id: uid('rt'), token_hash: uid('hash'), user_id: userId, family_id: family, parent_id: null, created_at: T0, expires_at: T0 + 60_000,
-    rotated_at: null, revoked_at: null, revoke_reason: null, ip: '192.0.2.1', user_agent: 'ua', ...overrides,
-  };
-}
+const user = userRecord;
+const token = (userId: string, family: string, overrides: Partial<RefreshTokenRecord> = {}) => refreshTokenRecord(userId, { family_id: family, ...overrides });
 const event = (type: SecurityEvent['type'], time: number, ctx: { ip?: string; user_id?: string }, details: object): SecurityEvent =>
   ({ type, time, severity: 'info', ...ctx, details }) as SecurityEvent;
 
@@ -181,8 +167,8 @@ for (const backend of BACKENDS) {
       const all = await repos.refreshTokens.listActiveSessions(now, { limit: 10 });
       expect(all).toEqual([
         { sid: 'f1', user_id: u.id, created_at: T0, last_rotated_at: T0 + 201, expires_at: now + 5000, ip: '192.0.2.99', user_agent: 'tab 2' },
-        { sid: 'f5', user_id: v.id, created_at: T0 + 90, last_rotated_at: null, expires_at: now + 5000, ip: '192.0.2.1', user_agent: 'ua' },
-        { sid: 'f2', user_id: u.id, created_at: T0 + 50, last_rotated_at: null, expires_at: now + 5000, ip: '192.0.2.1', user_agent: 'ua' },
+        { sid: 'f5', user_id: v.id, created_at: T0 + 90, last_rotated_at: null, expires_at: now + 5000, ip: '192.0.2.1', user_agent: 'test' },
+        { sid: 'f2', user_id: u.id, created_at: T0 + 50, last_rotated_at: null, expires_at: now + 5000, ip: '192.0.2.1', user_agent: 'test' },
       ]);
       expect((await repos.refreshTokens.listActiveSessions(now, { userId: u.id, limit: 1 })).map((s) => s.sid)).toEqual(['f1']);
       expect(await repos.refreshTokens.findActiveSession('f1', now)).toEqual(all[0]);

@@ -1,53 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord, User } from '../../src/auth/ports.js';
 import { createRepositories, migrateToLatest, migrationStatus, migrationsCurrent, type Database, type Repositories } from '../../src/storage/index.js';
-import type { RefreshTokenRecord } from '../../src/tokens/ports.js';
 import { BACKENDS } from '../support/backends.js';
+import { T0, refreshTokenRecord, uid, userRecord } from '../support/records.js';
 
 /**
  * One contract for every repository, run against SQLite and PostgreSQL (a fresh schema per run).
  * Each test starts from empty tables.
  */
 
-const T0 = 1_800_000_000_000;
-let seq = 0;
-const uid = (p: string) => `${p}-${++seq}`;
-
-function user(overrides: Partial<User> = {}): User {
-  const id = uid('u');
-  return {
-    id,
-    email: `${id}@example.com`,
-    name: null,
-    password_hash: '$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g',
-    role: 'user',
-    created_at: T0,
-    updated_at: T0,
-    password_changed_at: T0,
-    last_login_at: null,
-    disabled_at: null,
-    locked_until: null,
-    ...overrides,
-  };
-}
-
-function refreshToken(userId: string, overrides: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord {
-  return {
-    id: uid('rt'),
-    token_hash: uid('hash'),
-    user_id: userId,
-    family_id: uid('fam'),
-    parent_id: null,
-    created_at: T0,
-    expires_at: T0 + 60_000,
-    rotated_at: null,
-    revoked_at: null,
-    revoke_reason: null,
-    ip: '192.0.2.1',
-    user_agent: 'test',
-    ...overrides,
-  };
-}
+const user = userRecord;
+const refreshToken = refreshTokenRecord;
 
 function apiKey(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   const id = uid('k');
