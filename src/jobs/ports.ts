@@ -1,18 +1,7 @@
-import type { JobRunStatus } from '../storage/schema-maintenance.js';
+import type { JobRunStatus, JobRunsTable } from '../storage/schema-maintenance.js';
 
 /** One recorded run (job_runs), with its statistics parsed. */
-export interface JobRun {
-  id: string;
-  job: string;
-  instance: string;
-  tick: number | null;
-  trigger: 'schedule' | 'manual';
-  started_at: number;
-  finished_at: number | null;
-  status: JobRunStatus;
-  stats: Record<string, unknown> | null;
-  error: string | null;
-}
+export type JobRun = Omit<JobRunsTable, 'stats'> & { stats: Record<string, unknown> | null };
 
 /** The job_runs table. */
 export interface JobRunRepository {
