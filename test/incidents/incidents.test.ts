@@ -8,18 +8,19 @@ import { httpSink } from '../alerting/http-sink.js';
 const ADMIN_KEY = 'admin-key-for-incident-tests-0123456789';
 const admin = { 'x-api-key': ADMIN_KEY };
 
-describe('end to end: brute force → alert → incident → webhook', () => {
-  let sink: Awaited<ReturnType<typeof httpSink>>;
-  let t: TestApp | undefined;
-  beforeAll(async () => {
-    sink = await httpSink();
-  });
-  afterEach(async () => {
-    await t?.close();
-    t = undefined;
-  });
-  afterAll(() => sink.close());
+// One webhook sink for the file; each test's app is closed after it.
+let sink: Awaited<ReturnType<typeof httpSink>>;
+let t: TestApp | undefined;
+beforeAll(async () => {
+  sink = await httpSink();
+});
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+afterAll(() => sink.close());
 
+describe('end to end: brute force → alert → incident → webhook', () => {
   it('60 wrong passwords from one IP fire BruteForceAttackDetected, open a P1 incident and POST the Alertmanager payload', async () => {
     const clock = manualClock(Date.now());
     t = await makeTestApp({ ...PROTECTED_ENV, RATE_LIMIT_ENABLED: 'false', ADMIN_API_KEY: ADMIN_KEY, ALERT_WEBHOOK_URL: `${sink.url}/alerts`, ALERT_GROUP_WAIT: '0', ALERT_EXTERNAL_URL: 'https://vigil.example.com' }, { clock });
@@ -64,17 +65,6 @@ describe('end to end: brute force → alert → incident → webhook', () => {
 });
 
 describe('incident lifecycle, escalation, MTTA/MTTR', () => {
-  let t: TestApp | undefined;
-  let sink: Awaited<ReturnType<typeof httpSink>>;
-  beforeAll(async () => {
-    sink = await httpSink();
-  });
-  afterEach(async () => {
-    await t?.close();
-    t = undefined;
-  });
-  afterAll(() => sink.close());
-
   it('open → escalated after the P0 target (15 min), up to INCIDENT_ESCALATION_MAX → acknowledged → resolved → closed with a postmortem', async () => {
     const clock = manualClock(Date.UTC(2026, 0, 7, 12));
     let dbUp = true;
