@@ -2,6 +2,7 @@ import { zxcvbn, zxcvbnOptions } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary as commonDictionary } from '@zxcvbn-ts/language-common';
 import { dictionary as enDictionary, translations } from '@zxcvbn-ts/language-en';
 import type { FieldError } from '../errors/index.js';
+import { compactRankedDictionary } from './compact-dictionary.js';
 
 export interface PasswordPolicyConfig {
   minLength: number;
@@ -31,7 +32,14 @@ export interface PasswordPolicy {
 let configured = false;
 function configureZxcvbn(): void {
   if (configured) return;
-  zxcvbnOptions.setOptions({ graphs: adjacencyGraphs, dictionary: { ...commonDictionary, ...enDictionary }, translations });
+  zxcvbnOptions.setOptions({ graphs: adjacencyGraphs, translations });
+  // The word lists as compact dictionaries (setOptions({ dictionary }) would build an object with a
+  // property per word: ~10 MiB more heap in every process).
+  const lists: Record<string, string[]> = { ...commonDictionary, ...enDictionary };
+  for (const [name, list] of Object.entries(lists)) {
+    zxcvbnOptions.rankedDictionaries[name] = compactRankedDictionary(list);
+    zxcvbnOptions.rankedDictionariesMaxWordSize[name] = list.reduce((max, word) => Math.max(max, word.length), 0);
+  }
   configured = true;
 }
 

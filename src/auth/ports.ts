@@ -2,6 +2,8 @@ import type { ApiKeysTable, UsersTable } from '../storage/schema.js';
 
 export type User = UsersTable;
 export type Role = User['role'];
+/** A user without credentials or bookkeeping: what GET /me reads on every request. */
+export type UserProfile = Pick<User, 'id' | 'email' | 'name' | 'role' | 'created_at' | 'last_login_at' | 'disabled_at'>;
 export type ApiKeyRecord = ApiKeysTable;
 export type ApiKeyScope = ApiKeyRecord['scope'];
 
@@ -10,6 +12,7 @@ export interface UserRepository {
   /** Inserts a user; returns false (and writes nothing) when the email is already taken. */
   create(user: User): Promise<boolean>;
   findById(id: string): Promise<User | undefined>;
+  findProfile(id: string): Promise<UserProfile | undefined>;
   findByEmail(email: string): Promise<User | undefined>;
   /** Stores a new hash. `changed` marks a password change (not a parameter upgrade). */
   setPasswordHash(id: string, hash: string, now: number, changed: boolean): Promise<void>;

@@ -6,7 +6,7 @@ import type { AccessClaims, ClientMeta, IssuedTokens, TokenService } from '../to
 import type { PasswordPolicy, PublicPasswordPolicy } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
 import type { Principal } from './principal.js';
-import type { Role, User, UserRepository } from './ports.js';
+import type { Role, User, UserProfile, UserRepository } from './ports.js';
 import type { LockoutService } from '../protection/lockout.js';
 
 /** The request a decision is made for: where it came from and how to correlate it. */
@@ -37,7 +37,7 @@ export interface AuthService {
   refresh(refreshToken: string, ctx: RequestContext): Promise<IssuedTokens>;
   logout(principal: UserPrincipal, ctx: RequestContext): Promise<void>;
   logoutAll(principal: UserPrincipal, ctx: RequestContext): Promise<number>;
-  me(principal: UserPrincipal): Promise<User>;
+  me(principal: UserPrincipal): Promise<UserProfile>;
   changePassword(principal: UserPrincipal, input: { current_password: string; new_password: string }, ctx: RequestContext): Promise<number>;
   introspect(token: string, hint: string | undefined): Promise<Introspection>;
   /** Creates a user with a role (CLI, default users, admin API); applies the password policy. */
@@ -198,7 +198,7 @@ export function createAuthService(deps: {
     },
 
     async me(principal) {
-      const user = await users.findById(principal.userId);
+      const user = await users.findProfile(principal.userId);
       if (!user || user.disabled_at !== null) throw new AppError('invalid_token', 'The account no longer exists or is disabled');
       return user;
     },

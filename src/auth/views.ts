@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, User } from './ports.js';
+import type { ApiKeyRecord, UserProfile } from './ports.js';
 
 /** A user as the API shows it: never the hash. */
 export interface UserView {
@@ -12,7 +12,7 @@ export interface UserView {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export const userView = (u: User): UserView => ({
+export const userView = (u: Omit<UserProfile, 'disabled_at'>): UserView => ({
   id: u.id,
   email: u.email,
   name: u.name,

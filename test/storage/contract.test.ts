@@ -75,6 +75,20 @@ for (const backend of BACKENDS) {
         expect(await repos.users.findByEmail('nobody@example.com')).toBeUndefined();
       });
 
+      it('finds a profile by id: no credentials, the same values on every call, none for an unknown id', async () => {
+        const a = user({ name: "O'Brien", last_login_at: T0 + 7 });
+        const b = user({ disabled_at: T0 + 9 });
+        await repos.users.create(a);
+        await repos.users.create(b);
+        const profileOf = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: u.created_at, last_login_at: u.last_login_at, disabled_at: u.disabled_at });
+        // The query is compiled once and run with each new id: the second lookup must not see the first's.
+        expect(await repos.users.findProfile(a.id)).toEqual(profileOf(a));
+        expect(await repos.users.findProfile(b.id)).toEqual(profileOf(b));
+        expect(await repos.users.findProfile(a.id)).toEqual(profileOf(a));
+        expect(await repos.users.findProfile(uid('missing'))).toBeUndefined();
+        expect(await repos.users.findProfile("' OR '1'='1")).toBeUndefined();
+      });
+
       it('stores a new hash, marking a change only when asked', async () => {
         const u = user();
         await repos.users.create(u);

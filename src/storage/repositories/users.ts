@@ -1,9 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Role, UserRepository } from '../../auth/ports.js';
 import { isUniqueViolation } from '../errors.js';
+import { precompiled } from '../precompiled.js';
 import type { DB } from '../schema.js';
 
 export function createUserRepository(db: Kysely<DB>): UserRepository {
+  // GET /me runs this on every request.
+  const profile = precompiled(db, 1, (id) =>
+    db.selectFrom('users').select(['id', 'email', 'name', 'role', 'created_at', 'last_login_at', 'disabled_at']).where('id', '=', id),
+  );
   return {
     async create(user) {
       try {
@@ -15,6 +20,7 @@ export function createUserRepository(db: Kysely<DB>): UserRepository {
       }
     },
     findById: (id) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
+    findProfile: async (id) => (await profile(id))[0],
     findByEmail: (email) => db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst(),
     async setPasswordHash(id, hash, now, changed) {
       await db
