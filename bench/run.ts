@@ -7,6 +7,7 @@
  *
  * Settings (environment):
  *   BENCH_DURATION           seconds per measured run (default 10)
+ *   BENCH_ROUNDS             runs of each compared load, interleaved; figures are their medians (default 3)
  *   BENCH_WARMUP             seconds of warm-up before each run, discarded (default 2)
  *   BENCH_CONNECTIONS        connections for hello, me and refresh (default 10)
  *   BENCH_LOGIN_CONNECTIONS  connections for login, and concurrent verifies for the argon2 baseline (default 8)
@@ -18,19 +19,20 @@
  *   BENCH_CPU_PROF           a directory: run the Vigil servers with --cpu-prof into it
  *                            (summarise one with `npx tsx bench/profile-summary.ts FILE`)
  *
- * Runs, in this order (baselines next to what is compared with them):
- *   bare Fastify hello (bench/bare-server.ts), twice: before and after the Vigil read runs
- *   GET /api/v1/auth/me on Vigil with EdDSA tokens at LOG_LEVEL=warn (the target), at info with
- *     the access log going to a file, with HS256 tokens; and GET /health at full speed (Vigil's
- *     per-request hooks without auth or database)
- *   GET /api/v1/auth/me with rate limiting off (twice: before and after), with it on (in-memory
- *     store, the same server as the first target) and with it on over Redis (BENCH_REDIS_URL)
- *   GET /api/v1/auth/me with metrics and file logging off (twice) and on (info to LOG_FILE); /health
+ * Runs, in this order; loads compared with each other run in turn, once per round, BENCH_ROUNDS
+ * times (a slow spell of the machine then hits every side of a comparison), and each figure is
+ * the median of the rounds:
+ *   bare Fastify hello (bench/bare-server.ts), GET /api/v1/auth/me on Vigil with EdDSA tokens at
+ *     LOG_LEVEL=warn (the target), at info with the access log going to a file, with HS256 tokens,
+ *     and GET /health at full speed (Vigil's per-request hooks without auth or database)
+ *   GET /api/v1/auth/me with rate limiting off, with it on (in-memory store, the same server as the
+ *     first target) and with it on over Redis (BENCH_REDIS_URL)
+ *   GET /api/v1/auth/me with metrics and file logging off and on (info to LOG_FILE); then /health
  *     at a low rate during that load; then timed scrapes of /metrics of the warmed process
- *   raw argon2id verify (bench/argon2-verify.ts, own process) then POST /api/v1/auth/login
+ *   raw argon2id verify (bench/argon2-verify.ts, own process) and POST /api/v1/auth/login
  *   GET /health (then GET /auth/me) at a low rate on one connection, alone and during a login load
- *   POST /api/v1/auth/refresh with rotation (a pool of live refresh tokens)
- *   a fresh Vigil: RSS after BENCH_RSS_REQUESTS `me` requests
+ *   POST /api/v1/auth/refresh with rotation (a pool of live refresh tokens), once
+ *   fresh Vigils, one per round: RSS after BENCH_RSS_REQUESTS `me` requests
  *   security events into SQLite (bench/security-events.ts, own process, writes its own JSON)
  * Vigil is `node dist/main.js` itself, configured by environment (temp SQLite file, argon2id
  * defaults m=19456 t=2 p=1, rate limits on but out of reach). Exit status: 0 all targets met,
@@ -43,7 +45,7 @@ import { join, resolve } from 'node:path';
 import type autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/index.js';
-import { measure, percentile, type LoadFigures, type LoadOptions } from './lib/load.js';
+import { measure, median, medianOf, percentile, type LoadFigures, type LoadOptions, type RoundsFigures } from './lib/load.js';
 import { BENCH_DIR, ROOT_DIR, memoryOf, runArgon2Raw, runSecurityEvents, startBare, startVigil, stopAll, stopChild, type VigilServer } from './lib/processes.js';
 import { table, writeJson, type Row } from './lib/report.js';
 import { BENCH_PASSWORD, expectMe, login, register, sessions, type Tokens } from './lib/vigil-api.js';
@@ -58,6 +60,7 @@ const envNumber = (name: string, fallback: number): number => {
 
 const S = {
   durationS: envNumber('BENCH_DURATION', 10),
+  rounds: Math.max(1, Math.round(envNumber('BENCH_ROUNDS', 3))),
   warmupS: envNumber('BENCH_WARMUP', 2),
   connections: envNumber('BENCH_CONNECTIONS', 10),
   loginConnections: envNumber('BENCH_LOGIN_CONNECTIONS', 8),
@@ -215,6 +218,35 @@ async function main(): Promise<void> {
     if (clean) expectClean(name, f);
     return f;
   };
+  /**
+   * Each load once per round, in turn, BENCH_ROUNDS times: a slow spell of this shared machine
+   * then falls on every side of a comparison rather than on one. Figures are the rounds' medians.
+   */
+  const interleaved = async <K extends string>(loads: Record<K, [name: string, options: LoadOptions, serverPid: number | undefined]>): Promise<Record<K, RoundsFigures>> => {
+    const runs = Object.fromEntries(Object.keys(loads).map((k) => [k, [] as LoadFigures[]])) as Record<K, LoadFigures[]>;
+    for (let round = 1; round <= S.rounds; round++) {
+      for (const [key, [name, options, pid]] of Object.entries(loads) as [K, [string, LoadOptions, number | undefined]][]) {
+        runs[key].push(await step(`${name} (round ${round}/${S.rounds})`, options, pid));
+      }
+    }
+    return Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, medianOf(r as LoadFigures[])])) as Record<K, RoundsFigures>;
+  };
+  /** Two loads at once (a probe during a saturating load), BENCH_ROUNDS times. */
+  const together = async (name: string, load: [LoadOptions, number], probe: [LoadOptions, number]): Promise<{ load: RoundsFigures; probe: RoundsFigures }> => {
+    const loads: LoadFigures[] = [];
+    const probes: LoadFigures[] = [];
+    for (let round = 1; round <= S.rounds; round++) {
+      log(`${name} (round ${round}/${S.rounds})`);
+      const [l, p] = await Promise.all([measure(load[0], { ...warm, serverPid: load[1] }), measure(probe[0], { ...warm, serverPid: probe[1] })]);
+      log(`  load: ${fmt(l)}`);
+      log(`  probe: ${fmt(p)}`);
+      expectClean(`${name}: load`, l);
+      expectClean(`${name}: probe`, p);
+      loads.push(l);
+      probes.push(p);
+    }
+    return { load: medianOf(loads), probe: medianOf(probes) };
+  };
 
   // --- Throughput of an authenticated read against a bare Fastify hello ----------------------
   const bare = await startBare();
@@ -239,31 +271,34 @@ async function main(): Promise<void> {
   const access = (server: VigilServer) => tokens.get(server)!.access_token;
 
   const helloOptions: LoadOptions = { url: `${bare.url}/hello`, connections: S.connections, duration: S.durationS };
-  const hello1 = await step('bare hello (1/2)', helloOptions, bare.pid);
-  const meWarn = await step('me, EdDSA, LOG_LEVEL=warn', meOptions(quiet.url, access(quiet)), quiet.pid);
-  const logBytesBefore = statSync(loud.logFile).size;
-  const meInfo = await step('me, EdDSA, LOG_LEVEL=info (access log to a file)', meOptions(loud.url, access(loud)), loud.pid);
-  const logBytesPerRequest = (statSync(loud.logFile).size - logBytesBefore) / (meInfo.ok * (1 + S.warmupS / Math.max(1, S.durationS)));
-  const meHs256 = await step('me, HS256, LOG_LEVEL=warn', meOptions(hmac.url, access(hmac)), hmac.pid);
-  // Protection's cost: rate limiting off, on (in memory: the `quiet` server), on over Redis, off again.
-  const meOff1 = await step('me, EdDSA, LOG_LEVEL=warn, RATE_LIMIT_ENABLED=false (1/2)', meOptions(unlimited.url, access(unlimited)), unlimited.pid);
-  const meOn = await step('me, EdDSA, LOG_LEVEL=warn, protections on, in-memory store', meOptions(quiet.url, access(quiet)), quiet.pid);
+  const reads = await interleaved({
+    hello: ['bare hello', helloOptions, bare.pid],
+    meWarn: ['me, EdDSA, LOG_LEVEL=warn', meOptions(quiet.url, access(quiet)), quiet.pid],
+    meInfo: ['me, EdDSA, LOG_LEVEL=info (access log to a file)', meOptions(loud.url, access(loud)), loud.pid],
+    meHs256: ['me, HS256, LOG_LEVEL=warn', meOptions(hmac.url, access(hmac)), hmac.pid],
+    health: ['/health at full speed (Vigil hooks, no auth, no DB)', { ...healthOptions(quiet.url), overallRate: undefined, connections: S.connections, ignoreCoordinatedOmission: false }, quiet.pid],
+  });
+  const { hello, meWarn, meInfo, meHs256, health: healthStack } = reads;
+  const logBytesPerRequest = statSync(loud.logFile).size / (meInfo.ok * (1 + S.warmupS / Math.max(1, S.durationS)));
+  // Protection's cost: rate limiting off, on (in memory: the `quiet` server), on over Redis.
   const redisCommands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1]);
   const commandsBefore = await redisCommands();
-  const meRedis = await step(`me, EdDSA, LOG_LEVEL=warn, protections on, REDIS_URL=${S.redisUrl}`, meOptions(shared.url, access(shared)), shared.pid);
+  const protection = await interleaved({
+    off: ['me, EdDSA, LOG_LEVEL=warn, RATE_LIMIT_ENABLED=false', meOptions(unlimited.url, access(unlimited)), unlimited.pid],
+    on: ['me, EdDSA, LOG_LEVEL=warn, protections on, in-memory store', meOptions(quiet.url, access(quiet)), quiet.pid],
+    redis: [`me, EdDSA, LOG_LEVEL=warn, protections on, REDIS_URL=${S.redisUrl}`, meOptions(shared.url, access(shared)), shared.pid],
+  });
+  const { off: meOff, on: meOn, redis: meRedis } = protection;
   // Vigil falls back to memory when Redis is unreachable: a run whose requests did not reach Redis measured nothing.
-  const redisCommandsPerRequest = ((await redisCommands()) - commandsBefore) / meRedis.ok;
+  // (Warm-up requests count too: commands per answered request, warm-ups included.)
+  const redisCommandsPerRequest = ((await redisCommands()) - commandsBefore) / (meRedis.ok * (1 + S.warmupS / Math.max(1, S.durationS)));
   log(`  Redis commands per request: ${redisCommandsPerRequest.toFixed(2)}`);
   if (!(redisCommandsPerRequest >= 1)) throw new Error(`the Redis run sent ${redisCommandsPerRequest} commands per request to ${S.redisUrl}: Vigil did not use Redis`);
   await redis.quit();
-  const meOff2 = await step('me, EdDSA, LOG_LEVEL=warn, RATE_LIMIT_ENABLED=false (2/2)', meOptions(unlimited.url, access(unlimited)), unlimited.pid);
-  const offRps = (meOff1.rps + meOff2.rps) / 2;
-  const healthStack = await step('/health at full speed (Vigil hooks, no auth, no DB)', { ...healthOptions(quiet.url), overallRate: undefined, connections: S.connections, ignoreCoordinatedOmission: false }, quiet.pid);
-  const hello2 = await step('bare hello (2/2)', helloOptions, bare.pid);
   await Promise.all([bare, loud, hmac, unlimited, shared].map((server) => stopChild(server.child)));
 
-  const helloRps = (hello1.rps + hello2.rps) / 2;
-  const helloDrift = Math.abs(hello1.rps - hello2.rps) / helloRps;
+  const helloRps = hello.rps;
+  const spread = (f: RoundsFigures) => `runs ${f.runs.map((r) => r.rps.toFixed(0)).join(' / ')}`;
 
   // --- Observability's cost: metrics and file logging on against both off ----------------------
   // "On" is how an operator runs it: metrics collected, the access line of every request at info,
@@ -275,58 +310,43 @@ async function main(): Promise<void> {
     await register(server.url, email);
     tokens.set(server, await login(server.url, email));
   }
-  const obsOff1 = await step('me, metrics off, LOG_LEVEL=warn, no LOG_FILE (1/2)', meOptions(obsOff.url, access(obsOff)), obsOff.pid);
-  const obsOnRun = await step('me, metrics on, LOG_LEVEL=info, LOG_FILE', meOptions(obsOn.url, access(obsOn)), obsOn.pid);
-  const obsOff2 = await step('me, metrics off, LOG_LEVEL=warn, no LOG_FILE (2/2)', meOptions(obsOff.url, access(obsOff)), obsOff.pid);
-  const obsOffRps = (obsOff1.rps + obsOff2.rps) / 2;
-  log('/health during the me load (metrics and file logging on)');
-  const [meUnderProbe, healthUnderMe] = await Promise.all([
-    measure(meOptions(obsOn.url, access(obsOn)), { ...warm, serverPid: obsOn.pid }),
-    measure(healthOptions(obsOn.url), { ...warm, serverPid: obsOn.pid }),
-  ]);
-  log(`  me: ${fmt(meUnderProbe)}`);
-  log(`  health: ${fmt(healthUnderMe)}`);
-  expectClean('me (with /health)', meUnderProbe);
-  expectClean('health (during me)', healthUnderMe);
+  const observability = await interleaved({
+    off: ['me, metrics off, LOG_LEVEL=warn, no LOG_FILE', meOptions(obsOff.url, access(obsOff)), obsOff.pid],
+    on: ['me, metrics on, LOG_LEVEL=info, LOG_FILE', meOptions(obsOn.url, access(obsOn)), obsOn.pid],
+  });
+  const { off: obsOffRun, on: obsOnRun } = observability;
+  const underMe = await together('/health during the me load (metrics and file logging on)', [meOptions(obsOn.url, access(obsOn)), obsOn.pid], [healthOptions(obsOn.url), obsOn.pid]);
+  const { load: meUnderProbe, probe: healthUnderMe } = underMe;
   const scrapes = await scrapeTimes(`${obsOn.url}/metrics`, S.metricsScrapes);
   log(`/metrics scrapes of the warmed process: p50 ${percentile(scrapes.ms, 50).toFixed(1)} ms, max ${Math.max(...scrapes.ms).toFixed(1)} ms, ${(scrapes.bytes / 1024).toFixed(1)} KiB`);
   await Promise.all([obsOff, obsOn].map((server) => stopChild(server.child)));
 
   // --- Login against raw argon2id verify ------------------------------------------------------
-  log(`argon2id verify, ${S.loginConnections} in flight, own process`);
-  const raw = await runArgon2Raw({ ...ARGON2, concurrency: S.loginConnections, durationS: S.durationS, warmupS: S.warmupS });
-  const rawRps = raw.count / raw.elapsedS;
-  const rawP50 = percentile(raw.latenciesMs, 50);
-  const rawP99 = percentile(raw.latenciesMs, 99);
-  log(`  ${rawRps.toFixed(1)} verifies/s, p50 ${rawP50.toFixed(1)} ms, p99 ${rawP99.toFixed(1)} ms, CPU ${(raw.cpuS / raw.elapsedS).toFixed(2)} cores, other CPU ${raw.otherCpuCores.toFixed(2)} cores`);
-
   const loginEmails = Array.from({ length: S.loginConnections * 4 }, (_, i) => `login-${i}@example.com`);
   log(`registering ${loginEmails.length} accounts for the login runs`);
   for (let i = 0; i < loginEmails.length; i += 4) await Promise.all(loginEmails.slice(i, i + 4).map((e) => register(quiet.url, e)));
-  const loginRun = await step(`login (${loginEmails.length} accounts, round robin)`, loginOptions(quiet.url, loginEmails), quiet.pid);
+  // Raw verifies and logins in turn, BENCH_ROUNDS times; the ratio compares their medians.
+  const rawRounds: { rps: number; p50Ms: number; p99Ms: number; cpuUsPerVerify: number; otherCpuCores: number; cpuCores: number }[] = [];
+  const loginRuns: LoadFigures[] = [];
+  for (let round = 1; round <= S.rounds; round++) {
+    log(`argon2id verify, ${S.loginConnections} in flight, own process (round ${round}/${S.rounds})`);
+    const raw = await runArgon2Raw({ ...ARGON2, concurrency: S.loginConnections, durationS: S.durationS, warmupS: S.warmupS });
+    const r = { rps: raw.count / raw.elapsedS, p50Ms: percentile(raw.latenciesMs, 50), p99Ms: percentile(raw.latenciesMs, 99), cpuUsPerVerify: (raw.cpuS * 1e6) / raw.count, otherCpuCores: raw.otherCpuCores, cpuCores: raw.cpuS / raw.elapsedS };
+    log(`  ${r.rps.toFixed(1)} verifies/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, CPU ${r.cpuCores.toFixed(2)} cores, other CPU ${r.otherCpuCores.toFixed(2)} cores`);
+    rawRounds.push(r);
+    loginRuns.push(await step(`login (${loginEmails.length} accounts, round robin) (round ${round}/${S.rounds})`, loginOptions(quiet.url, loginEmails), quiet.pid));
+  }
+  const rawMedian = (pick: (r: (typeof rawRounds)[number]) => number) => median(rawRounds.map(pick));
+  const rawRps = rawMedian((r) => r.rps);
+  const loginRun = medianOf(loginRuns);
 
   // --- /health (and an authenticated read) while logins saturate the CPU ----------------------
   const healthIdle = await step(`/health alone, ${S.healthRate}/s on one connection`, healthOptions(quiet.url), quiet.pid);
-  log('/health during login load');
-  const [loginUnderProbe, healthBusy] = await Promise.all([
-    measure(loginOptions(quiet.url, loginEmails), { ...warm, serverPid: quiet.pid }),
-    measure(healthOptions(quiet.url), { ...warm, serverPid: quiet.pid }),
-  ]);
-  log(`  login: ${fmt(loginUnderProbe)}`);
-  log(`  health: ${fmt(healthBusy)}`);
-  expectClean('login (with /health)', loginUnderProbe);
-  expectClean('health (during login)', healthBusy);
-
-  log(`me at ${S.healthRate}/s during login load`);
+  const duringLogin = await together('/health during login load', [loginOptions(quiet.url, loginEmails), quiet.pid], [healthOptions(quiet.url), quiet.pid]);
+  const { load: loginUnderProbe, probe: healthBusy } = duringLogin;
   const meProbe: LoadOptions = { ...healthOptions(quiet.url), url: `${quiet.url}/api/v1/auth/me`, headers: { authorization: `Bearer ${access(quiet)}` } };
-  const [loginUnderMe, meBusy] = await Promise.all([
-    measure(loginOptions(quiet.url, loginEmails), { ...warm, serverPid: quiet.pid }),
-    measure(meProbe, { ...warm, serverPid: quiet.pid }),
-  ]);
-  log(`  login: ${fmt(loginUnderMe)}`);
-  log(`  me: ${fmt(meBusy)}`);
-  expectClean('login (with me)', loginUnderMe);
-  expectClean('me (during login)', meBusy);
+  const meDuringLogin = await together(`me at ${S.healthRate}/s during login load`, [loginOptions(quiet.url, loginEmails), quiet.pid], [meProbe, quiet.pid]);
+  const { load: loginUnderMe, probe: meBusy } = meDuringLogin;
 
   // --- Refresh with rotation -----------------------------------------------------------------
   const poolSize = S.connections * 3;
@@ -336,19 +356,26 @@ async function main(): Promise<void> {
   if (counters.starved > 0) throw new Error(`refresh: the token pool ran dry ${counters.starved} times`);
   await stopChild(quiet.child);
 
-  // --- Memory after 100k authenticated reads, on a fresh server -------------------------------
-  log(`RSS after ${S.rssRequests} me requests (fresh server)`);
-  const fresh = await vigil('rss-warn', 'warn');
-  await register(fresh.url, email);
-  const freshTokens = await login(fresh.url, email);
-  await expectMe(fresh.url, freshTokens.access_token);
-  const rssStart = memoryOf(fresh.pid);
-  const { duration: _unused, ...meFixed } = meOptions(fresh.url, freshTokens.access_token);
-  const rssRun = await measure({ ...meFixed, amount: S.rssRequests }, { warmupS: 0, serverPid: fresh.pid });
-  expectClean('me (RSS)', rssRun);
-  const rssAfter = memoryOf(fresh.pid);
-  log(`  ${fmt(rssRun)}; RSS ${rssStart.rssMiB.toFixed(1)} → ${rssAfter.rssMiB.toFixed(1)} MiB (peak ${rssAfter.peakRssMiB.toFixed(1)})`);
-  await stopChild(fresh.child);
+  // --- Memory after 100k authenticated reads, on fresh servers (one per round) ----------------
+  const rssRounds: { start: ReturnType<typeof memoryOf>; after: ReturnType<typeof memoryOf>; run: LoadFigures }[] = [];
+  for (let round = 1; round <= S.rounds; round++) {
+    log(`RSS after ${S.rssRequests} me requests (fresh server, round ${round}/${S.rounds})`);
+    const fresh = await vigil('rss-warn', 'warn');
+    await register(fresh.url, email);
+    const freshTokens = await login(fresh.url, email);
+    await expectMe(fresh.url, freshTokens.access_token);
+    const start = memoryOf(fresh.pid);
+    const { duration: _unused, ...meFixed } = meOptions(fresh.url, freshTokens.access_token);
+    const run = await measure({ ...meFixed, amount: S.rssRequests }, { warmupS: 0, serverPid: fresh.pid });
+    expectClean('me (RSS)', run);
+    const after = memoryOf(fresh.pid);
+    log(`  ${fmt(run)}; RSS ${start.rssMiB.toFixed(1)} → ${after.rssMiB.toFixed(1)} MiB (peak ${after.peakRssMiB.toFixed(1)})`);
+    await stopChild(fresh.child);
+    rssRounds.push({ start, after, run });
+  }
+  const rssRun = medianOf(rssRounds.map((r) => r.run));
+  const rssAfterMiB = median(rssRounds.map((r) => r.after.rssMiB));
+  const rssStartMiB = median(rssRounds.map((r) => r.start.rssMiB));
 
   // --- Security events into SQLite -----------------------------------------------------------
   log('security events into SQLite (bench/security-events.ts)');
@@ -363,26 +390,26 @@ async function main(): Promise<void> {
   const loginRatio = loginRun.rps / rawRps;
   const rssRow = `RSS after ${S.rssRequests >= 1000 ? `${S.rssRequests / 1000}k` : S.rssRequests} me`;
   const rows: Row[] = [
-    { name: 'bare Fastify hello (mean of 2)', kind: 'baseline', rps: helloRps, p50Ms: Math.max(hello1.p50Ms, hello2.p50Ms), p99Ms: Math.max(hello1.p99Ms, hello2.p99Ms), cpuUsPerRequest: ((hello1.serverCpuUsPerRequest ?? NaN) + (hello2.serverCpuUsPerRequest ?? NaN)) / 2, otherCpuCores: Math.max(hello1.otherCpuCores, hello2.otherCpuCores), measured: `runs ${hello1.rps.toFixed(0)} / ${hello2.rps.toFixed(0)} (drift ${(helloDrift * 100).toFixed(1)}%)`, target: '' },
+    { name: 'bare Fastify hello', kind: 'baseline', ...cols(hello), measured: spread(hello), target: '' },
     { name: 'GET /health, full speed', kind: 'info', ...cols(healthStack), measured: `${vsHello(healthStack).toFixed(2)} × hello`, ratio: vsHello(healthStack), target: '' },
-    { name: 'GET /auth/me (EdDSA, LOG_LEVEL=warn)', kind: 'target', ...cols(meWarn), measured: `${meRatio.toFixed(2)} × hello`, ratio: meRatio, target: `≥ ${TARGETS.meVsBare} × hello`, pass: meRatio >= TARGETS.meVsBare },
+    { name: 'GET /auth/me (EdDSA, LOG_LEVEL=warn)', kind: 'target', ...cols(meWarn), measured: `${meRatio.toFixed(2)} × hello; ${spread(meWarn)}`, ratio: meRatio, target: `≥ ${TARGETS.meVsBare} × hello`, pass: meRatio >= TARGETS.meVsBare },
     { name: 'GET /auth/me (EdDSA, LOG_LEVEL=info → file)', kind: 'target', ...cols(meInfo), measured: `${meInfoRatio.toFixed(2)} × hello`, ratio: meInfoRatio, target: `≥ ${TARGETS.meVsBare} × hello`, pass: meInfoRatio >= TARGETS.meVsBare },
     { name: 'GET /auth/me (HS256, LOG_LEVEL=warn)', kind: 'info', ...cols(meHs256), measured: `${vsHello(meHs256).toFixed(2)} × hello`, ratio: vsHello(meHs256), target: '' },
-    { name: 'GET /auth/me, protections off (mean of 2)', kind: 'baseline', ...cols(meOff1), rps: offRps, p99Ms: Math.max(meOff1.p99Ms, meOff2.p99Ms), measured: `runs ${meOff1.rps.toFixed(0)} / ${meOff2.rps.toFixed(0)}; ${(offRps / helloRps).toFixed(2)} × hello`, target: '' },
-    { name: 'GET /auth/me, protections on (in-memory)', kind: 'target', ...cols(meOn), measured: `${(meOn.rps / offRps).toFixed(2)} × off`, ratio: meOn.rps / offRps, target: `≥ ${TARGETS.protectedVsOff} × off`, pass: meOn.rps / offRps >= TARGETS.protectedVsOff },
-    { name: 'GET /auth/me, protections on (Redis)', kind: 'target', ...cols(meRedis), measured: `${(meRedis.rps / offRps).toFixed(2)} × off`, ratio: meRedis.rps / offRps, target: `≥ ${TARGETS.redisVsOff} × off`, pass: meRedis.rps / offRps >= TARGETS.redisVsOff },
-    { name: 'GET /auth/me, metrics and file logging off (mean of 2)', kind: 'baseline', ...cols(obsOff1), rps: obsOffRps, p99Ms: Math.max(obsOff1.p99Ms, obsOff2.p99Ms), measured: `runs ${obsOff1.rps.toFixed(0)} / ${obsOff2.rps.toFixed(0)}`, target: '' },
-    { name: 'GET /auth/me, metrics on, info to LOG_FILE', kind: 'target', ...cols(obsOnRun), measured: `${(obsOnRun.rps / obsOffRps).toFixed(2)} × off`, ratio: obsOnRun.rps / obsOffRps, target: `≥ ${TARGETS.observedVsOff} × off`, pass: obsOnRun.rps / obsOffRps >= TARGETS.observedVsOff },
-    { name: `GET /health ${S.healthRate}/s during the me load`, kind: 'target', ...cols(healthUnderMe), cpuUsPerRequest: undefined, measured: `p99 ${healthUnderMe.p99Ms} ms (me ${meUnderProbe.rps.toFixed(0)}/s)`, ratio: healthUnderMe.p99Ms / TARGETS.healthUnderMeP99Ms, target: `p99 < ${TARGETS.healthUnderMeP99Ms} ms`, pass: healthUnderMe.p99Ms < TARGETS.healthUnderMeP99Ms },
+    { name: 'GET /auth/me, protections off', kind: 'baseline', ...cols(meOff), measured: `${spread(meOff)}; ${vsHello(meOff).toFixed(2)} × hello`, target: '' },
+    { name: 'GET /auth/me, protections on (in-memory)', kind: 'target', ...cols(meOn), measured: `${(meOn.rps / meOff.rps).toFixed(2)} × off`, ratio: meOn.rps / meOff.rps, target: `≥ ${TARGETS.protectedVsOff} × off`, pass: meOn.rps / meOff.rps >= TARGETS.protectedVsOff },
+    { name: 'GET /auth/me, protections on (Redis)', kind: 'target', ...cols(meRedis), measured: `${(meRedis.rps / meOff.rps).toFixed(2)} × off`, ratio: meRedis.rps / meOff.rps, target: `≥ ${TARGETS.redisVsOff} × off`, pass: meRedis.rps / meOff.rps >= TARGETS.redisVsOff },
+    { name: 'GET /auth/me, metrics and file logging off', kind: 'baseline', ...cols(obsOffRun), measured: spread(obsOffRun), target: '' },
+    { name: 'GET /auth/me, metrics on, info to LOG_FILE', kind: 'target', ...cols(obsOnRun), measured: `${(obsOnRun.rps / obsOffRun.rps).toFixed(2)} × off`, ratio: obsOnRun.rps / obsOffRun.rps, target: `≥ ${TARGETS.observedVsOff} × off`, pass: obsOnRun.rps / obsOffRun.rps >= TARGETS.observedVsOff },
+    { name: `GET /health ${S.healthRate}/s during the me load`, kind: 'target', ...cols(healthUnderMe), cpuUsPerRequest: undefined, measured: `p99 ${healthUnderMe.p99Ms} ms (runs ${healthUnderMe.runs.map((r) => r.p99Ms).join(' / ')}; me ${meUnderProbe.rps.toFixed(0)}/s)`, ratio: healthUnderMe.p99Ms / TARGETS.healthUnderMeP99Ms, target: `p99 < ${TARGETS.healthUnderMeP99Ms} ms`, pass: healthUnderMe.p99Ms < TARGETS.healthUnderMeP99Ms },
     { name: `GET /metrics, warmed (${S.metricsScrapes} scrapes)`, kind: 'target', p50Ms: percentile(scrapes.ms, 50), p99Ms: Math.max(...scrapes.ms), measured: `max ${Math.max(...scrapes.ms).toFixed(1)} ms, ${(scrapes.bytes / 1024).toFixed(0)} KiB`, ratio: Math.max(...scrapes.ms) / TARGETS.metricsScrapeMs, target: `< ${TARGETS.metricsScrapeMs} ms`, pass: Math.max(...scrapes.ms) < TARGETS.metricsScrapeMs },
-    { name: 'argon2id verify, raw', kind: 'baseline', rps: rawRps, p50Ms: rawP50, p99Ms: rawP99, cpuUsPerRequest: (raw.cpuS * 1e6) / raw.count, otherCpuCores: raw.otherCpuCores, measured: `${S.loginConnections} in flight`, target: '' },
-    { name: 'POST /auth/login', kind: 'target', ...cols(loginRun), measured: `${loginRatio.toFixed(2)} × verify`, ratio: loginRatio, target: `≥ ${TARGETS.loginVsArgon2} × verify`, pass: loginRatio >= TARGETS.loginVsArgon2 },
+    { name: 'argon2id verify, raw', kind: 'baseline', rps: rawRps, p50Ms: rawMedian((r) => r.p50Ms), p99Ms: rawMedian((r) => r.p99Ms), cpuUsPerRequest: rawMedian((r) => r.cpuUsPerVerify), otherCpuCores: rawMedian((r) => r.otherCpuCores), measured: `${S.loginConnections} in flight; runs ${rawRounds.map((r) => r.rps.toFixed(1)).join(' / ')}`, target: '' },
+    { name: 'POST /auth/login', kind: 'target', ...cols(loginRun), measured: `${loginRatio.toFixed(2)} × verify; ${spread(loginRun)}`, ratio: loginRatio, target: `≥ ${TARGETS.loginVsArgon2} × verify`, pass: loginRatio >= TARGETS.loginVsArgon2 },
     { name: 'POST /auth/refresh (rotation)', kind: 'info', ...cols(refreshRun), measured: `${vsHello(refreshRun).toFixed(2)} × hello`, ratio: vsHello(refreshRun), target: 'report' },
     { name: `GET /health ${S.healthRate}/s, idle server`, kind: 'baseline', ...cols(healthIdle), cpuUsPerRequest: undefined, measured: '1 connection', target: '' },
-    { name: `GET /health ${S.healthRate}/s during login load`, kind: 'target', ...cols(healthBusy), cpuUsPerRequest: undefined, measured: `p99 ${healthBusy.p99Ms} ms (login ${loginUnderProbe.rps.toFixed(1)}/s)`, ratio: healthBusy.p99Ms / TARGETS.healthP99Ms, target: `p99 < ${TARGETS.healthP99Ms} ms`, pass: healthBusy.p99Ms < TARGETS.healthP99Ms },
+    { name: `GET /health ${S.healthRate}/s during login load`, kind: 'target', ...cols(healthBusy), cpuUsPerRequest: undefined, measured: `p99 ${healthBusy.p99Ms} ms (runs ${healthBusy.runs.map((r) => r.p99Ms).join(' / ')}; login ${loginUnderProbe.rps.toFixed(1)}/s)`, ratio: healthBusy.p99Ms / TARGETS.healthP99Ms, target: `p99 < ${TARGETS.healthP99Ms} ms`, pass: healthBusy.p99Ms < TARGETS.healthP99Ms },
     { name: `GET /auth/me ${S.healthRate}/s during login load`, kind: 'info', ...cols(meBusy), cpuUsPerRequest: undefined, measured: `p99 ${meBusy.p99Ms} ms (login ${loginUnderMe.rps.toFixed(1)}/s)`, target: '' },
     { name: 'security events into SQLite', kind: 'target', measured: `${ev.events_per_s} events/s; ${ev.rows}/${ev.events} stored, ${ev.dropped} dropped; loop p99 ${ev.event_loop_delay_ms.p99.toFixed(1)} ms`, ratio: ev.events_per_s / TARGETS.eventsPerS, target: `≥ ${TARGETS.eventsPerS} /s, none lost`, pass: ev.events_per_s >= TARGETS.eventsPerS && ev.rows === ev.events && ev.dropped === 0 },
-    { name: rssRow, kind: 'target', ...cols(rssRun), measured: `${rssAfter.rssMiB.toFixed(1)} MiB (start ${rssStart.rssMiB.toFixed(1)})`, ratio: rssAfter.rssMiB / TARGETS.rssMiB, target: `< ${TARGETS.rssMiB} MiB`, pass: rssAfter.rssMiB < TARGETS.rssMiB },
+    { name: rssRow, kind: 'target', ...cols(rssRun), measured: `${rssAfterMiB.toFixed(1)} MiB (start ${rssStartMiB.toFixed(1)}; runs ${rssRounds.map((r) => r.after.rssMiB.toFixed(1)).join(' / ')})`, ratio: rssAfterMiB / TARGETS.rssMiB, target: `< ${TARGETS.rssMiB} MiB`, pass: rssAfterMiB < TARGETS.rssMiB },
   ];
 
   const loadEnd = loadavg();
@@ -403,21 +430,18 @@ async function main(): Promise<void> {
     targets: TARGETS,
     rows,
     runs: {
-      hello: [hello1, hello2],
-      healthFullSpeed: healthStack,
-      meWarn,
-      meInfo: { ...meInfo, logBytesPerRequest },
-      meHs256,
-      meProtection: { off: [meOff1, meOff2], on: meOn, redis: { ...meRedis, redisUrl: S.redisUrl, redisCommandsPerRequest } },
+      reads,
+      meInfoLogBytesPerRequest: logBytesPerRequest,
+      protection: { ...protection, redisUrl: S.redisUrl, redisCommandsPerRequest },
       securityEvents: eventsResult,
-      observability: { off: [obsOff1, obsOff2], on: obsOnRun, healthDuringMe: { health: healthUnderMe, me: meUnderProbe }, metricsScrapesMs: scrapes.ms, metricsBytes: scrapes.bytes },
-      argon2Raw: { count: raw.count, elapsedS: raw.elapsedS, rps: rawRps, p50Ms: rawP50, p99Ms: rawP99, cpuCores: raw.cpuS / raw.elapsedS, otherCpuCores: raw.otherCpuCores },
+      observability: { ...observability, healthDuringMe: underMe, metricsScrapesMs: scrapes.ms, metricsBytes: scrapes.bytes },
+      argon2Raw: rawRounds,
       login: loginRun,
       healthIdle,
-      healthDuringLogin: { health: healthBusy, login: loginUnderProbe },
-      meDuringLogin: { me: meBusy, login: loginUnderMe },
+      healthDuringLogin: duringLogin,
+      meDuringLogin,
       refresh: { ...refreshRun, poolSize },
-      rss: { ...rssRun, start: rssStart, after: rssAfter },
+      rss: rssRounds,
     },
   });
   log(`results written to ${resultsFile}`);

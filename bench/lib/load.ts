@@ -76,3 +76,40 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
+
+/** Several runs of one load: each figure is the median over the runs (counts are summed), and every run is kept. */
+export interface RoundsFigures extends LoadFigures {
+  runs: LoadFigures[];
+}
+
+const median = (values: number[]): number => {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+export function medianOf(runs: LoadFigures[]): RoundsFigures {
+  const m = (pick: (f: LoadFigures) => number | undefined) => median(runs.map((f) => pick(f) ?? NaN));
+  const sum = (pick: (f: LoadFigures) => number) => runs.reduce((total, f) => total + pick(f), 0);
+  const statusCodes: Record<string, number> = {};
+  for (const f of runs) for (const [code, n] of Object.entries(f.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  return {
+    rps: m((f) => f.rps),
+    p50Ms: m((f) => f.p50Ms),
+    p99Ms: m((f) => f.p99Ms),
+    maxMs: Math.max(...runs.map((f) => f.maxMs)),
+    ok: sum((f) => f.ok),
+    non2xx: sum((f) => f.non2xx),
+    errors: sum((f) => f.errors),
+    timeouts: sum((f) => f.timeouts),
+    durationS: sum((f) => f.durationS),
+    serverCpuCores: runs[0]?.serverCpuCores === undefined ? undefined : m((f) => f.serverCpuCores),
+    serverCpuUsPerRequest: runs[0]?.serverCpuUsPerRequest === undefined ? undefined : m((f) => f.serverCpuUsPerRequest),
+    otherCpuCores: m((f) => f.otherCpuCores),
+    statusCodes,
+    runs,
+  };
+}
+
+export { median };
