@@ -3,8 +3,8 @@
  * property per word (word → rank, the rank being its position in the frequency-ordered list): for
  * the common and English lists, 207 000 properties, about 10 MiB of heap in every process, next to
  * the lists themselves (which their modules keep). Here a dictionary is the list plus an
- * open-addressing hash table of positions in it: under 2 MiB for the same lists, the same answers,
- * and a lookup as fast.
+ * open-addressing hash table of positions in it: under 2 MiB for the same lists, and the same
+ * answers.
  *
  * zxcvbn's dictionary matcher only asks `word in dictionary` and `dictionary[word]`; a Proxy answers
  * both, and enumeration (Levenshtein matching, off by default) lists the words.

@@ -32,6 +32,8 @@ describe('precompiled queries', () => {
   it('refuses a query that does not bind a placeholder as a parameter', async () => {
     const unbound = precompiled(db, 1, () => db.selectFrom('items').select('id'));
     await expect(unbound('x')).rejects.toThrow(/placeholder 0 is not bound/);
+    // Refused on every call, not only the first.
+    await expect(unbound('x')).rejects.toThrow(/placeholder 0 is not bound/);
     const twice = precompiled(db, 1, (v) => db.selectFrom('items').select('id').where('owner', '=', v).where('kind', '=', v));
     await expect(twice('x')).rejects.toThrow(/placeholder 0 is not bound exactly once/);
     const inline = precompiled(db, 1, (v) => db.selectFrom('items').select('id').where(sql.lit(v), '=', 'x'));
