@@ -82,12 +82,13 @@ export interface RoundsFigures extends LoadFigures {
   runs: LoadFigures[];
 }
 
-const median = (values: number[]): number => {
+/** Median of the values that are numbers (the mean of the middle two for an even count); NaN when none is. */
+export function median(values: number[]): number {
   const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
+}
 
 export function medianOf(runs: LoadFigures[]): RoundsFigures {
   const m = (pick: (f: LoadFigures) => number | undefined) => median(runs.map((f) => pick(f) ?? NaN));
@@ -111,5 +112,3 @@ export function medianOf(runs: LoadFigures[]): RoundsFigures {
     runs,
   };
 }
-
-export { median };
