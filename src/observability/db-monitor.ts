@@ -1,6 +1,7 @@
 import type { AliasNode, FromNode, LogEvent, OperationNode, TableNode } from 'kysely';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { histogramSeries, type HistogramSeries } from './series.js';
 
 /** The table label of a query that names none (raw SQL such as the health probe, DDL). */
 export const NO_TABLE = 'none';
@@ -47,21 +48,25 @@ export function describeQuery(query: LogEvent['query']): { operation: QueryOpera
  */
 export function createQueryMonitor(deps: { metrics: Metrics | undefined; logger: Logger; slowQueryMs: number }): (event: LogEvent) => void {
   const { metrics, logger, slowQueryMs } = deps;
-  const histograms = new Map<string, { observe(seconds: number): void }>();
+  const byLabels = new Map<string, HistogramSeries>();
+  // A precompiled query (src/storage/precompiled.ts) passes the same operation tree every time.
+  const byTree = new WeakMap<object, HistogramSeries>();
+  const seriesOf = (query: LogEvent['query']): HistogramSeries => {
+    let series = byTree.get(query.query);
+    if (series) return series;
+    const { operation, table } = describeQuery(query);
+    const key = `${operation} ${table}`;
+    series = byLabels.get(key);
+    if (!series) byLabels.set(key, (series = histogramSeries(metrics!.dbQueryDuration, { operation, table })));
+    byTree.set(query.query, series);
+    return series;
+  };
   return (event) => {
     const ms = event.queryDurationMillis;
     const slow = ms > slowQueryMs;
-    if (!metrics && !slow) return;
+    if (metrics) seriesOf(event.query).observe(ms / 1000);
+    if (!slow) return;
     const { operation, table } = describeQuery(event.query);
-    if (metrics) {
-      const key = `${operation} ${table}`;
-      let histogram = histograms.get(key);
-      if (!histogram) {
-        histogram = metrics.dbQueryDuration.labels(operation, table);
-        histograms.set(key, histogram);
-      }
-      histogram.observe(ms / 1000);
-    }
-    if (slow) logger.warn({ operation, table, duration_ms: Math.round(ms * 100) / 100, failed: event.level === 'error' }, 'slow query');
+    logger.warn({ operation, table, duration_ms: Math.round(ms * 100) / 100, failed: event.level === 'error' }, 'slow query');
   };
 }

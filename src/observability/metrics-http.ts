@@ -8,22 +8,15 @@ import { requestIdFor } from '../http/request-id.js';
 import { constantTimeEqual } from '../shared/crypto.js';
 import type { Logger } from './logger.js';
 import type { AuthMethod, Metrics } from './metrics.js';
+import { counterSeries, histogramSeries, type CounterSeries, type HistogramSeries } from './series.js';
 
 /** The route label of a request no route matched (404s, malformed URLs): never the raw path. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-/** Label children by their label values: prom-client hashes the label object on every call otherwise. */
-function childCache<C>(make: (...values: string[]) => C) {
-  const children = new Map<string, C>();
-  return (...values: string[]): C => {
-    const key = values.join('\u0000');
-    let child = children.get(key);
-    if (!child) {
-      child = make(...values);
-      children.set(key, child);
-    }
-    return child;
-  };
+/** The series of one route and method: its duration, and its count per status code. */
+interface RouteSeries {
+  duration: HistogramSeries;
+  byStatus: Map<number, CounterSeries>;
 }
 
 /** Which credential a refused request was about to present, if it was an authentication attempt. */
@@ -42,15 +35,27 @@ function authMethodOf(request: FastifyRequest): AuthMethod | undefined {
  * reach the credential check are counted where it happens (see metrics-auth.ts, metrics-events.ts).
  */
 export function metricsHooks(metrics: Metrics) {
-  const requests = childCache((method, route, status) => metrics.httpRequests.labels(method!, route!, status!));
-  const durations = childCache((method, route) => metrics.httpDuration.labels(method!, route!));
+  // route → method → series: two lookups and no key string per request.
+  const routes = new Map<string, Map<string, RouteSeries>>();
+  const seriesOf = (method: string, route: string): RouteSeries => {
+    let byMethod = routes.get(route);
+    if (!byMethod) routes.set(route, (byMethod = new Map()));
+    let series = byMethod.get(method);
+    if (!series) byMethod.set(method, (series = { duration: histogramSeries(metrics.httpDuration, { method, route }), byStatus: new Map() }));
+    return series;
+  };
 
   return fp(
     async (app: FastifyInstance) => {
       app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        const { method } = request;
         const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
-        requests(request.method, route, String(reply.statusCode)).inc();
-        durations(request.method, route).observe(reply.elapsedTime / 1000);
+        const series = seriesOf(method, route);
+        const status = reply.statusCode;
+        let count = series.byStatus.get(status);
+        if (!count) series.byStatus.set(status, (count = counterSeries(metrics.httpRequests, { method, route, status: String(status) })));
+        count.inc();
+        series.duration.observe(reply.elapsedTime / 1000);
         done();
       });
       app.addHook('onError', (request: FastifyRequest, _reply: FastifyReply, error: Error, done: () => void) => {
