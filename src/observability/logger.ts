@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Config } from '../config/index.js';
+import { BatchedStream } from './batched-stream.js';
 import { redactSecrets } from './log-redaction.js';
 
 export type { Logger } from 'pino';
@@ -32,7 +33,8 @@ export interface LogOutput {
 
 /**
  * The server's log: stdout (pretty with LOG_PRETTY) and, with LOG_FILE, the same lines in a file
- * rotated by size (pino-roll, in pino's worker thread, so file writes never block a request):
+ * rotated by size (pino-roll, in pino's worker thread, so file writes never block a request; lines
+ * are handed to the worker in batches, at most 25 ms after they are logged: see BatchedStream):
  * `vigil.log` is written as `vigil.1.log`, `vigil.2.log`, …; the highest number is the current
  * file, and LOG_BACKUP_COUNT older ones are kept (also those of earlier runs).
  */
@@ -55,8 +57,9 @@ export function createLogOutput(config: Pick<Config, 'log'>, stdout?: Destinatio
       limit: { count: file.backupCount + 1, removeOtherLogFiles: true },
     },
   });
+  const batched = new BatchedStream(rolling);
   const level = options.level as string;
-  const logger = pino(options, pino.multistream([{ level: level as pino.Level, stream: console }, { level: level as pino.Level, stream: rolling }]));
+  const logger = pino(options, pino.multistream([{ level: level as pino.Level, stream: console }, { level: level as pino.Level, stream: batched }]));
   let closing: Promise<void> | undefined;
   return {
     logger,
@@ -69,6 +72,7 @@ export function createLogOutput(config: Pick<Config, 'log'>, stdout?: Destinatio
           resolve();
         });
         logger.flush();
+        batched.close();
         rolling.end();
       });
       return closing;

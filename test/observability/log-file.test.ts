@@ -1,11 +1,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/index.js';
 import { createLogOutput, componentLogger } from '../../src/observability/logger.js';
 import { testConfig } from '../support/config.js';
 import { logCapture } from '../support/services.js';
+import { TSX } from '../support/vigil-process.js';
 import { eventually } from '../support/wait.js';
 
 const dirs: string[] = [];
@@ -42,11 +44,12 @@ describe('LOG_FILE with size rotation', () => {
     const output = createLogOutput(config, stdout.stream);
     const log = componentLogger(output.logger, config, 'auth');
     const line = { user_id: 'u-1', ip: '203.0.113.7', password: 'hunter2-secret', token: 'eyJ.secret.token', pad: 'x'.repeat(150) };
-    // ~100 KB in bursts: the rotation happens between writes, as it does with real traffic.
+    // ~100 KB in bursts, each handed to the file's worker as one write (lines are batched for
+    // 25 ms): the rotation happens between writes, as it does with real traffic.
     let written = 0;
     for (let burst = 0; burst < 25; burst++) {
       for (let i = 0; i < 15; i++) log.info({ ...line, n: written++ }, 'login');
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 40));
     }
     await output.close();
 
@@ -84,13 +87,29 @@ describe('LOG_FILE with size rotation', () => {
       const output = createLogOutput(config, logCapture().stream);
       for (let burst = 0; burst < 10; burst++) {
         for (let i = 0; i < 5; i++) output.logger.info({ run, pad: 'y'.repeat(200) }, 'line');
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 40));
       }
       await output.close();
       await eventually(() => expect(numbered(dir)).toHaveLength(2), 2000);
     }
     const text = numbered(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('');
     expect(text).toContain('"run":1');
+  });
+
+  it('process.exit() right after logging: every line is in the file (none left in the batch)', () => {
+    const dir = tempDir();
+    const lines = 3000;
+    const child = spawnSync(process.execPath, ['--import', TSX, join(process.cwd(), 'test/support/log-exit-child.ts')], {
+      env: { PATH: process.env.PATH, CHILD_LOG_FILE: join(dir, 'vigil.log'), LINES: String(lines) },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    const numbers = numbered(dir)
+      .flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'))
+      .map((l) => (JSON.parse(l) as { n: number }).n);
+    expect(numbers).toEqual(Array.from({ length: lines }, (_, n) => n));
   });
 
   it('exceptions are logged with their type and stack', async () => {
