@@ -1,14 +1,15 @@
-/** The part of pino's transport stream (thread-stream) a batch is handed to. */
+/** Where a batch goes: a pino destination (stdout) or transport stream (thread-stream). */
 export interface BatchTarget {
   write(chunk: string): boolean;
   flushSync(): void;
 }
 
 /**
- * Log lines for a transport's worker thread, handed over together every `intervalMs` (or as soon
- * as `maxBytes` are pending) instead of once per event-loop turn. Each hand-over wakes the worker,
- * which costs it about 10 µs of CPU; under load that was a wake per request (BENCHMARKS.md).
- * A line reaches the worker at most `intervalMs` after it was logged.
+ * Log lines written together every `intervalMs` (or as soon as `maxBytes` are pending) instead
+ * of one by one: one write system call to stdout, and one hand-over to a transport's worker
+ * thread, per batch. Each hand-over wakes the worker, which costs it about 10 µs of CPU; under
+ * load that was a wake per request (BENCHMARKS.md). A line is written at most `intervalMs` after
+ * it was logged.
  *
  * Nothing pending is lost when the process exits: `process.exit()` hands it over before pino's
  * own exit handler drains the transport, and a pending hand-over keeps the event loop alive until
@@ -39,15 +40,17 @@ export class BatchedStream {
     return true;
   }
 
-  /** Hands what is pending to the worker now (without waiting for it to be written). */
-  flush(): void {
+  /** Hands what is pending to the target now (pino's `logger.flush(cb)` calls this with `cb`). */
+  flush(done?: (error?: Error) => void): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#pending.length === 0) return;
-    const chunk = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join('');
-    this.#pending = [];
-    this.#bytes = 0;
-    this.target.write(chunk);
+    if (this.#pending.length > 0) {
+      const chunk = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join('');
+      this.#pending = [];
+      this.#bytes = 0;
+      this.target.write(chunk);
+    }
+    done?.();
   }
 
   flushSync(): void {
@@ -55,7 +58,7 @@ export class BatchedStream {
     this.target.flushSync();
   }
 
-  /** Hands over what is pending; later lines go to the target one by one (it is ending). */
+  /** Writes what is pending; later lines go to the target one by one (it is ending). */
   close(): void {
     this.flush();
     this.#closed = true;

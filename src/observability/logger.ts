@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Config } from '../config/index.js';
-import { BatchedStream } from './batched-stream.js';
+import { BatchedStream, type BatchTarget } from './batched-stream.js';
 import { redactSecrets } from './log-redaction.js';
 
 export type { Logger } from 'pino';
@@ -25,54 +25,67 @@ export function createLogger(config: Pick<Config, 'log'>, destination?: Destinat
   return pino(options);
 }
 
-/** The server's logger and what it writes to; `close()` flushes the file and ends its worker thread. */
+/** The server's logger and what it writes to; `close()` writes what is pending and ends the file's worker thread. */
 export interface LogOutput {
   logger: Logger;
   close(): Promise<void>;
 }
 
+/** Every batch to each output in turn (stdout, then the file's worker). */
+function tee(outputs: DestinationStream[]): BatchTarget {
+  return {
+    write(chunk) {
+      for (const output of outputs) output.write(chunk);
+      return true;
+    },
+    flushSync() {
+      for (const output of outputs) (output as { flushSync?: () => void }).flushSync?.();
+    },
+  };
+}
+
 /**
  * The server's log: stdout (pretty with LOG_PRETTY) and, with LOG_FILE, the same lines in a file
- * rotated by size (pino-roll, in pino's worker thread, so file writes never block a request; lines
- * are handed to the worker in batches, at most 25 ms after they are logged: see BatchedStream):
+ * rotated by size (pino-roll, in pino's worker thread, so file writes never block a request):
  * `vigil.log` is written as `vigil.1.log`, `vigil.2.log`, …; the highest number is the current
  * file, and LOG_BACKUP_COUNT older ones are kept (also those of earlier runs).
+ *
+ * Lines are written in batches (BatchedStream), at most 25 ms after they are logged: one write to
+ * stdout and one hand-over to the file's worker per batch rather than per line. Pending lines are
+ * written on `close()` and on `process.exit()`.
  */
 export function createLogOutput(config: Pick<Config, 'log'>, stdout?: DestinationStream): LogOutput {
   const file = config.log.file;
-  if (!file) {
-    const logger = stdout ? createLogger(config, stdout) : createLogger(config);
-    return { logger, close: async () => logger.flush() };
-  }
   const options = loggerOptions(config);
   const console = stdout ?? (config.log.pretty ? pino.transport(PRETTY) : pino.destination({ dest: 1, sync: true }));
-  const rolling = pino.transport({
-    target: 'pino-roll',
-    options: {
-      file: file.path,
-      size: `${file.maxSizeBytes}b`,
-      mkdir: true,
-      sync: true,
-      // With removeOtherLogFiles pino-roll's count includes the current file.
-      limit: { count: file.backupCount + 1, removeOtherLogFiles: true },
-    },
-  });
-  const batched = new BatchedStream(rolling);
-  const level = options.level as string;
-  const logger = pino(options, pino.multistream([{ level: level as pino.Level, stream: console }, { level: level as pino.Level, stream: batched }]));
+  const rolling =
+    file &&
+    pino.transport({
+      target: 'pino-roll',
+      options: {
+        file: file.path,
+        size: `${file.maxSizeBytes}b`,
+        mkdir: true,
+        sync: true,
+        // With removeOtherLogFiles pino-roll's count includes the current file.
+        limit: { count: file.backupCount + 1, removeOtherLogFiles: true },
+      },
+    });
+  const batched = new BatchedStream(tee(rolling ? [console, rolling] : [console]));
+  const logger = pino(options, batched);
   let closing: Promise<void> | undefined;
   return {
     logger,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        batched.close();
+        if (!rolling) return resolve();
         // Bounded: a worker that does not finish must not hold the shutdown.
         const done = setTimeout(resolve, 5000);
         rolling.once('close', () => {
           clearTimeout(done);
           resolve();
         });
-        logger.flush();
-        batched.close();
         rolling.end();
       });
       return closing;

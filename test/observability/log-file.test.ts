@@ -96,20 +96,27 @@ describe('LOG_FILE with size rotation', () => {
     expect(text).toContain('"run":1');
   });
 
-  it('process.exit() right after logging: every line is in the file (none left in the batch)', () => {
-    const dir = tempDir();
+  it('process.exit() right after logging: every line is on stdout and in the file (none left in the batch)', () => {
     const lines = 3000;
-    const child = spawnSync(process.execPath, ['--import', TSX, join(process.cwd(), 'test/support/log-exit-child.ts')], {
-      env: { PATH: process.env.PATH, CHILD_LOG_FILE: join(dir, 'vigil.log'), LINES: String(lines) },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    expect(child.stderr).toBe('');
-    expect(child.status).toBe(0);
-    const numbers = numbered(dir)
-      .flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'))
-      .map((l) => (JSON.parse(l) as { n: number }).n);
-    expect(numbers).toEqual(Array.from({ length: lines }, (_, n) => n));
+    const expected = Array.from({ length: lines }, (_, n) => n);
+    const numbersOf = (text: string) => text.trim().split('\n').map((l) => (JSON.parse(l) as { n: number }).n);
+    const run = (env: Record<string, string>) => {
+      const child = spawnSync(process.execPath, ['--import', TSX, join(process.cwd(), 'test/support/log-exit-child.ts')], {
+        env: { PATH: process.env.PATH, LINES: String(lines), ...env },
+        encoding: 'utf8',
+        timeout: 30_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      expect(child.stderr).toBe('');
+      expect(child.status).toBe(0);
+      return child.stdout;
+    };
+
+    expect(numbersOf(run({}))).toEqual(expected);
+
+    const dir = tempDir();
+    expect(numbersOf(run({ CHILD_LOG_FILE: join(dir, 'vigil.log') }))).toEqual(expected);
+    expect(numbersOf(numbered(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join(''))).toEqual(expected);
   });
 
   it('exceptions are logged with their type and stack', async () => {
