@@ -1,6 +1,7 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isProbe } from '../../src/http/probes-first.js';
+import { isProbe, probesFirst } from '../../src/http/probes-first.js';
 import { makeTestApp, type TestApp } from '../support/services.js';
 
 describe('isProbe', () => {
@@ -66,5 +67,32 @@ describe('health probes answered ahead of queued requests (real socket)', () => 
     expect(t.app.server.timeout).toBe(17_000);
     expect(t.app.server.keepAliveTimeout).toBe(t.app.initialConfig.keepAliveTimeout);
     expect(t.app.server.keepAliveTimeout).toBeGreaterThan(0);
+  });
+});
+
+describe('probesFirst', () => {
+  const turn = () => new Promise((r) => setImmediate(r));
+  const request = (url: string) => ({ url }) as IncomingMessage;
+  const response = {} as ServerResponse;
+
+  it('handles a probe at once and the rest in order, at most perTurn per event-loop turn', async () => {
+    const handled: string[] = [];
+    const handle = probesFirst((req) => handled.push(req.url!), 2);
+    for (const url of ['/a', '/b', '/c', '/d', '/e']) handle(request(url), response);
+    handle(request('/health'), response);
+    expect(handled).toEqual(['/health']);
+    await turn();
+    expect(handled).toEqual(['/health', '/a', '/b']);
+    handle(request('/health/ready'), response);
+    handle(request('/f'), response);
+    expect(handled).toEqual(['/health', '/a', '/b', '/health/ready']);
+    await turn();
+    expect(handled).toEqual(['/health', '/a', '/b', '/health/ready', '/c', '/d']);
+    await turn();
+    await turn();
+    expect(handled).toEqual(['/health', '/a', '/b', '/health/ready', '/c', '/d', '/e', '/f']);
+    handle(request('/g'), response);
+    await turn();
+    expect(handled.at(-1)).toBe('/g');
   });
 });
