@@ -10,6 +10,7 @@
  *   AB_A_DIST, AB_B_DIST   build directories to run (default: dist for both; e.g. a copy of an
  *                          earlier build made with `npx tsc -p tsconfig.build.json --outDir dist-a`)
  *   AB_A_ENV, AB_B_ENV     JSON objects of extra environment for each server (e.g. '{"LOG_LEVEL":"info"}')
+ *   AB_A_FLAGS, AB_B_FLAGS Node.js flags added to `npm start`'s for each server (e.g. '--single-threaded-gc')
  *   AB_REQUESTS            requests per run (default 40000); AB_RUNS pairs (default 8)
  *   AB_THREADS=1           also print each thread's CPU per request
  */
@@ -50,9 +51,9 @@ function threadCpu(pid: number): Map<string, number> {
   );
 }
 
-async function start(name: 'A' | 'B', dist: string, env: Record<string, string>): Promise<Side> {
+async function start(name: 'A' | 'B', dist: string, env: Record<string, string>, flags: string[]): Promise<Side> {
   const dir = mkdtempSync(join(tmpdir(), `vigil-ab-${name}-`));
-  const child = spawn('taskset', ['-c', '0', process.execPath, ...startFlags(), join(resolve(ROOT_DIR, dist), 'main.js')], {
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...startFlags(), ...flags, join(resolve(ROOT_DIR, dist), 'main.js')], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: baseEnv({ DATABASE_URL: `sqlite:${join(dir, 'vigil.db')}`, SIGNING_KEY_FILE: join(dir, 'vigil.key'), API_HOST: '127.0.0.1', API_PORT: '0', LOG_LEVEL: 'warn', LOG_LEVELS: 'vigil=info', ...OUT_OF_REACH, ...env }),
@@ -76,7 +77,11 @@ async function start(name: 'A' | 'B', dist: string, env: Record<string, string>)
 }
 
 const json = (v: string | undefined) => (v ? (JSON.parse(v) as Record<string, string>) : {});
-const sides = [await start('A', process.env.AB_A_DIST ?? 'dist', json(process.env.AB_A_ENV)), await start('B', process.env.AB_B_DIST ?? 'dist', json(process.env.AB_B_ENV))];
+const words = (v: string | undefined) => (v ?? '').split(/\s+/).filter(Boolean);
+const sides = [
+  await start('A', process.env.AB_A_DIST ?? 'dist', json(process.env.AB_A_ENV), words(process.env.AB_A_FLAGS)),
+  await start('B', process.env.AB_B_DIST ?? 'dist', json(process.env.AB_B_ENV), words(process.env.AB_B_FLAGS)),
+];
 const load = (side: Side, amount: number) => fire({ url: `${side.url}/api/v1/auth/me`, connections: 10, amount, headers: { authorization: `Bearer ${side.token}` } });
 const perRequest: Record<'A' | 'B', number[]> = { A: [], B: [] };
 try {
