@@ -43,7 +43,9 @@ describe('SLO arithmetic', () => {
 describe('per-minute aggregates, the report, the API and the CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-slo-'));
   const env = { ADMIN_API_KEY: ADMIN_KEY, DATABASE_URL: `sqlite:${join(dir, 'vigil.db')}`, REPORTS_DIR: join(dir, 'reports') };
-  const start = Date.parse('2026-11-02T10:00:00Z');
+  // Two days back on an hour boundary: `vigil slo report` below runs on the real clock, so its
+  // 35-day window must hold these minutes whatever the date the suite runs on.
+  const start = Math.floor((Date.now() - 2 * 86_400_000) / 3_600_000) * 3_600_000;
   let t: TestApp | undefined;
   afterAll(async () => {
     await t?.close();
