@@ -25,7 +25,7 @@ import { registerBodyTimeout } from './http/body-timeout.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { DOCS_CSP, registerHttpHardening, withSecurityHeaders } from './http/hardening.js';
 import { OPENAPI_INFO } from './http/openapi.js';
-import { probesFirstServer } from './http/probes-first.js';
+import { answerProbesFirst } from './http/probes-first.js';
 import { ProblemSchema } from './http/problem.js';
 import { requestIdFor } from './http/request-id.js';
 import { securityEventRoutes } from './security-monitoring/routes.js';
@@ -55,10 +55,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     connectionTimeout: config.http.requestTimeoutMs,
     return503OnClosing: true,
     frameworkErrors: withSecurityHeaders(config, frameworkErrorHandler),
-    // /health and /health/ready are answered before the requests that arrived with them.
-    serverFactory: probesFirstServer,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // /health and /health/ready are answered before the requests that arrived with them.
+  answerProbesFirst(app.server);
   app.setValidatorCompiler(validatorCompiler());
   app.addSchema(ProblemSchema);
   app.decorateRequest('principal', undefined);

@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
-import type { FastifyServerFactory } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 /** The liveness and readiness probes: what a load balancer or Kubernetes asks while the API is busy. */
 const PROBE_PATHS: ReadonlySet<string> = new Set(['/health', '/health/ready']);
@@ -56,14 +55,15 @@ export function probesFirst(handler: Handler, perTurn = REQUESTS_PER_TURN): Hand
 }
 
 /**
- * Fastify's HTTP/1 server with `probesFirst` in front of its handler. Fastify applies its timeouts
- * only to servers it creates itself, so they are set here from the same options.
+ * Puts `probesFirst` in front of the handler Fastify gave its HTTP server. Wrapping the listener
+ * rather than passing a `serverFactory` keeps the server Fastify makes: its timeouts, and the
+ * second address it binds when listening on `localhost` (which it skips for a server factory's;
+ * that second server calls Fastify's handler directly, without the priority).
  */
-export const probesFirstServer: FastifyServerFactory<Server> = (handler, options) => {
-  const server = createServer((options.http ?? {}) as ServerOptions, probesFirst(handler));
-  server.keepAliveTimeout = options.keepAliveTimeout as number;
-  server.requestTimeout = options.requestTimeout as number;
-  server.setTimeout(options.connectionTimeout as number);
-  if ((options.maxRequestsPerSocket as number) > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket as number;
-  return server;
-};
+export function answerProbesFirst(server: Server): void {
+  const listeners = server.listeners('request');
+  if (listeners.length !== 1) throw new Error(`expected Fastify's one request listener, found ${listeners.length}`);
+  const handler = listeners[0] as Handler;
+  server.removeListener('request', handler);
+  server.on('request', probesFirst(handler));
+}

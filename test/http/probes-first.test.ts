@@ -15,7 +15,7 @@ describe('health probes answered ahead of queued requests (real socket)', () => 
   let t: TestApp;
   let port: number;
   beforeAll(async () => {
-    t = await makeTestApp({ REQUEST_TIMEOUT_SECONDS: '17' });
+    t = await makeTestApp();
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     port = (t.app.server.address() as { port: number }).port;
   });
@@ -60,13 +60,6 @@ describe('health probes answered ahead of queued requests (real socket)', () => 
     } finally {
       t.app.server.removeListener('request', record);
     }
-  });
-
-  it('the server keeps the timeouts Fastify would have set', () => {
-    expect(t.app.server.requestTimeout).toBe(17_000);
-    expect(t.app.server.timeout).toBe(17_000);
-    expect(t.app.server.keepAliveTimeout).toBe(t.app.initialConfig.keepAliveTimeout);
-    expect(t.app.server.keepAliveTimeout).toBeGreaterThan(0);
   });
 });
 
