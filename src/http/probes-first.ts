@@ -1,12 +1,15 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
-/** The liveness and readiness probes: what a load balancer or Kubernetes asks while the API is busy. */
-const PROBE_PATHS: ReadonlySet<string> = new Set(['/health', '/health/ready']);
+/**
+ * The liveness and readiness probes: what a load balancer, Docker or Kubernetes asks, also while
+ * the API is busy and whatever Host it sends. Answered first here, exempt from the Host check.
+ */
+export const PROBE_ROUTES: ReadonlySet<string> = new Set(['/health', '/health/ready']);
 
 export function isProbe(url: string | undefined): boolean {
   if (url === undefined) return false;
   const query = url.indexOf('?');
-  return PROBE_PATHS.has(query === -1 ? url : url.slice(0, query));
+  return PROBE_ROUTES.has(query === -1 ? url : url.slice(0, query));
 }
 
 /**

@@ -1,12 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors/index.js';
+import { PROBE_ROUTES } from './probes-first.js';
 
-/**
- * Routes any Host may reach: Kubernetes and Docker probes send the pod IP or `localhost`, and a
- * probe failing on a Host check would take every instance out of service. These answer from
- * memory, build no URLs from the Host and reveal nothing a Host check protects.
- */
-export const HOST_CHECK_EXEMPT_ROUTES: ReadonlySet<string> = new Set(['/health', '/health/ready']);
 
 const HOSTNAME = /^(?:\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/;
 
@@ -35,7 +30,9 @@ export function registerTrustedHosts(app: FastifyInstance, trustedHosts: readonl
   const trusted = hostMatcher(trustedHosts);
   app.addHook('onRequest', async (request) => {
     if (trusted(request.hostname)) return;
-    if ((request.method === 'GET' || request.method === 'HEAD') && HOST_CHECK_EXEMPT_ROUTES.has(request.routeOptions.url ?? '')) return;
+    // Probes send the pod IP or `localhost`, and one failing here would take every instance out of
+    // service; they build no URLs from the Host and reveal nothing a Host check protects.
+    if ((request.method === 'GET' || request.method === 'HEAD') && PROBE_ROUTES.has(request.routeOptions.url ?? '')) return;
     request.log.info({ host: request.host.slice(0, 256) }, 'request for an untrusted host refused');
     throw new AppError('untrusted_host', 'The Host header names a host this service does not answer to');
   });
