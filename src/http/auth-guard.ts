@@ -34,7 +34,7 @@ export function createGuards(deps: {
   tokens: TokenService;
   apiKeys: ApiKeyService;
   /** Runs once the caller is known (per-user rate limits). */
-  afterAuthentication?: (request: FastifyRequest, principal: Principal) => Promise<void>;
+  afterAuthentication?: (request: FastifyRequest, principal: Principal) => void | Promise<void>;
 }): Guards {
   const challenge = (reply: FastifyReply, error?: string) =>
     reply.header('www-authenticate', error ? `Bearer realm="vigil", error="${error}"` : 'Bearer realm="vigil"');

@@ -6,7 +6,7 @@ import { AppError } from '../errors/index.js';
 import type { SecurityEvents } from '../security-monitoring/events.js';
 import type { Clock } from '../shared/clock.js';
 import type { Protection } from './index.js';
-import { RateLimitExceeded, rateLimitHeaders, type Layer, type LimitState } from './rate-limits.js';
+import { rateLimitHeaders, type Counted, type LayerKey, type LimitState } from './rate-limits.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -31,22 +31,17 @@ export function protectionHooks(deps: { protection: Protection; events: Security
   const enabled = protection.config.rateLimits.enabled;
 
   /**
-   * Counts the request against each layer, all at once (over Redis: one round trip, pipelined).
-   * Every layer is charged even when another refuses; the first refusal in the given order is
-   * the answer, and the one recorded as a RATE_LIMITED event.
+   * Counts the request against each layer, all at once (over Redis: one round trip, pipelined),
+   * and records the states for the headers. A refusal is thrown, and recorded as a RATE_LIMITED
+   * event. In memory this returns at once, without a promise.
    */
-  async function count(request: FastifyRequest, layers: [Layer, string][]): Promise<void> {
-    const now = clock.now();
-    const results = await Promise.allSettled(layers.map(([layer, key]) => protection.rateLimits.consume(layer, key, now)));
-    const states = (request.rateLimits ??= []);
-    let refused: RateLimitExceeded | undefined;
-    for (const r of results) {
-      if (r.status === 'fulfilled') states.push(r.value);
-      else if (r.reason instanceof RateLimitExceeded) {
-        states.push(r.reason.state);
-        refused ??= r.reason;
-      } else throw r.reason;
-    }
+  function count(request: FastifyRequest, layers: LayerKey[]): void | Promise<void> {
+    const counted = protection.rateLimits.consume(layers, clock.now());
+    return counted instanceof Promise ? counted.then((c) => settle(request, c)) : settle(request, counted);
+  }
+
+  function settle(request: FastifyRequest, { states, refused }: Counted): void {
+    (request.rateLimits ??= []).push(...states);
     if (!refused) return;
     events.emit('RATE_LIMITED', { ip: request.ip, request_id: request.id, user_id: userIdOf(request.principal) }, {
       policy: refused.state.policy,
@@ -57,26 +52,39 @@ export function protectionHooks(deps: { protection: Protection; events: Security
     throw refused;
   }
 
+  /** The edge's checks of one request: the address's block, then the global, per-IP and route limits. */
+  function check(request: FastifyRequest): void | Promise<void> {
+    const route = request.routeOptions.config?.rateLimit;
+    if (route === false) return;
+    const block = protection.ipBlocks.blockFor(request.ip);
+    if (block) {
+      const until = block.expires_at === null ? 'until lifted by an administrator' : `until ${new Date(block.expires_at).toISOString()}`;
+      throw new AppError('ip_blocked', `Requests from this address are blocked ${until}`);
+    }
+    if (!enabled) return;
+    const layers: LayerKey[] = [['global', 'all']];
+    // Allowlisted addresses (monitoring, an office NAT) are not limited per address at all.
+    if (!protection.ipBlocks.isAllowlisted(request.ip)) {
+      const ipKey = protection.ipKey(request.ip);
+      layers.push(['ip', ipKey]);
+      if (route && !PER_USER_ROUTES.has(route)) layers.push([route, ipKey]);
+    }
+    return count(request, layers);
+  }
+
   const plugin = fp(async (app: FastifyInstance) => {
     app.decorateRequest('rateLimits', undefined);
 
-    app.addHook('onRequest', async (request) => {
-      const route = request.routeOptions.config?.rateLimit;
-      if (route === false) return;
-      const block = protection.ipBlocks.blockFor(request.ip);
-      if (block) {
-        const until = block.expires_at === null ? 'until lifted by an administrator' : `until ${new Date(block.expires_at).toISOString()}`;
-        throw new AppError('ip_blocked', `Requests from this address are blocked ${until}`);
+    // A callback hook: in memory the checks finish without a promise.
+    app.addHook('onRequest', (request, _reply, done) => {
+      let pending: void | Promise<void>;
+      try {
+        pending = check(request);
+      } catch (e) {
+        return done(e as Error);
       }
-      if (!enabled) return;
-      const layers: [Layer, string][] = [['global', 'all']];
-      // Allowlisted addresses (monitoring, an office NAT) are not limited per address at all.
-      if (!protection.ipBlocks.isAllowlisted(request.ip)) {
-        const ipKey = protection.ipKey(request.ip);
-        layers.push(['ip', ipKey]);
-        if (route && !PER_USER_ROUTES.has(route)) layers.push([route, ipKey]);
-      }
-      await count(request, layers);
+      if (pending) pending.then(() => done(), done);
+      else done();
     });
 
     app.addHook('onSend', (request, reply, payload, done) => {
@@ -91,11 +99,11 @@ export function protectionHooks(deps: { protection: Protection; events: Security
   });
 
   /** Runs after a guard authenticated the caller: the per-user layer and per-user route limits. */
-  async function afterAuthentication(request: FastifyRequest, principal: Principal): Promise<void> {
+  function afterAuthentication(request: FastifyRequest, principal: Principal): void | Promise<void> {
     if (!enabled || request.routeOptions.config?.rateLimit === false) return;
     const who = principal.kind === 'user' ? principal.userId : `key:${principal.keyId ?? principal.name}`;
     const route = request.routeOptions.config?.rateLimit;
-    await count(request, route && PER_USER_ROUTES.has(route) ? [['user', who], [route, who]] : [['user', who]]);
+    return count(request, route && PER_USER_ROUTES.has(route) ? [['user', who], [route, who]] : [['user', who]]);
   }
 
   return { plugin, afterAuthentication };
