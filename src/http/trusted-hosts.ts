@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors/index.js';
 import { PROBE_ROUTES } from './probes-first.js';
 
-
 const HOSTNAME = /^(?:\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/;
 
 /**

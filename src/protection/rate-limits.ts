@@ -72,34 +72,40 @@ export class RateLimitExceeded extends AppError {
 export function createRateLimits(deps: { config: Config['protection']['rateLimits']; redis?: unknown; keyPrefix: string; logger: Logger }): RateLimits {
   const { config } = deps;
   const rates: Record<Layer, Rate> = { global: config.global, ip: config.ip, user: config.user, ...config.routes };
-  const layers = Object.keys(rates) as Layer[];
-  const windowSeconds = (layer: Layer) => Math.max(1, Math.round(rates[layer].windowMs / 1000));
-  const stateOf = (layer: Layer, consumed: number, msBeforeNext: number, now: number): LimitState => {
-    const limit = rates[layer].points;
-    return { policy: layer, limit, windowSeconds: windowSeconds(layer), remaining: Math.max(0, limit - consumed), resetAt: now + msBeforeNext };
+  const policies = new Map(
+    (Object.entries(rates) as [Layer, Rate][]).map(([layer, rate]) => [layer, { points: rate.points, windowMs: rate.windowMs, seconds: Math.max(1, Math.round(rate.windowMs / 1000)) }]),
+  );
+  /** Adds one layer's count to a request's tally: its state, and a refusal if it is the first over its limit. */
+  const tally = (into: Counted, layer: Layer, consumed: number, msBeforeNext: number, now: number): void => {
+    const { points, seconds } = policies.get(layer)!;
+    const state: LimitState = { policy: layer, limit: points, windowSeconds: seconds, remaining: Math.max(0, points - consumed), resetAt: now + msBeforeNext };
+    into.states.push(state);
+    if (consumed > points) into.refused ??= new RateLimitExceeded(state, now);
   };
   return {
-    consume: deps.redis ? redisCounter(deps, layers, windowSeconds, stateOf, rates) : memoryCounter(layers, windowSeconds, stateOf, rates),
+    consume: deps.redis ? redisCounter(deps, policies, tally) : memoryCounter(policies, tally),
     policies: () => rates,
   };
 }
 
-type StateOf = (layer: Layer, consumed: number, msBeforeNext: number, now: number) => LimitState;
+interface Policy {
+  points: number;
+  windowMs: number;
+  /** The window in whole seconds, as the limiters count it. */
+  seconds: number;
+}
+type Tally = (into: Counted, layer: Layer, consumed: number, msBeforeNext: number, now: number) => void;
 
 /** One process's counters, answered synchronously. */
-function memoryCounter(layers: Layer[], windowSeconds: (layer: Layer) => number, stateOf: StateOf, rates: Record<Layer, Rate>): RateLimits['consume'] {
-  const stores = new Map(layers.map((layer) => [layer, { storage: new MemoryStorage(), seconds: windowSeconds(layer), points: rates[layer].points }]));
+function memoryCounter(policies: Map<Layer, Policy>, tally: Tally): RateLimits['consume'] {
+  const stores = new Map([...policies.keys()].map((layer) => [layer, new MemoryStorage()]));
   return (counted, now) => {
-    const states: LimitState[] = [];
-    let refused: RateLimitExceeded | undefined;
+    const into: Counted = { states: [], refused: undefined };
     for (const [layer, key] of counted) {
-      const store = stores.get(layer)!;
-      const res = store.storage.incrby(key, 1, store.seconds);
-      const state = stateOf(layer, res.consumedPoints, res.msBeforeNext, now);
-      states.push(state);
-      if (res.consumedPoints > store.points) refused ??= new RateLimitExceeded(state, now);
+      const res = stores.get(layer)!.incrby(key, 1, policies.get(layer)!.seconds);
+      tally(into, layer, res.consumedPoints, res.msBeforeNext, now);
     }
-    return { states, refused };
+    return into;
   };
 }
 
@@ -108,11 +114,11 @@ function memoryCounter(layers: Layer[], windowSeconds: (layer: Layer) => number,
  * When Redis does not answer, an in-memory insurance limiter with the same policy takes over (per
  * instance), and Redis is used again once it is back.
  */
-function redisCounter(deps: { redis?: unknown; keyPrefix: string; logger: Logger }, layers: Layer[], windowSeconds: (layer: Layer) => number, stateOf: StateOf, rates: Record<Layer, Rate>): RateLimits['consume'] {
+function redisCounter(deps: { redis?: unknown; keyPrefix: string; logger: Logger }, policies: Map<Layer, Policy>, tally: Tally): RateLimits['consume'] {
   let insuranceInUse = false;
   const limiters = new Map<Layer, RateLimiterAbstract>(
-    layers.map((layer) => {
-      const options = { keyPrefix: `rl:${layer}`, points: rates[layer].points, duration: windowSeconds(layer) };
+    [...policies].map(([layer, { points, seconds }]) => {
+      const options = { keyPrefix: `rl:${layer}`, points, duration: seconds };
       const limiter = new RateLimiterRedis({
         ...options,
         keyPrefix: `${deps.keyPrefix}rl:${layer}`,
@@ -123,29 +129,24 @@ function redisCounter(deps: { redis?: unknown; keyPrefix: string; logger: Logger
       return [layer, limiter];
     }),
   );
-  const one = async (layer: Layer, key: string, now: number): Promise<LimitState | RateLimitExceeded> => {
+  /** Points consumed in the layer's window and the ms before it resets (a refusal's count is over the limit). */
+  const one = async (layer: Layer, key: string): Promise<[consumed: number, msBeforeNext: number]> => {
     try {
       const res = await limiters.get(layer)!.consume(key);
-      return stateOf(layer, res.consumedPoints, res.msBeforeNext, now);
+      return [res.consumedPoints, res.msBeforeNext];
     } catch (e) {
-      if (e instanceof RateLimiterRes) return new RateLimitExceeded(stateOf(layer, e.consumedPoints, e.msBeforeNext, now), now);
+      if (e instanceof RateLimiterRes) return [e.consumedPoints, e.msBeforeNext];
       // Only without an insurance limiter can the store's error reach here; fail open, once logged.
       if (!insuranceInUse) deps.logger.error({ err: e, layer }, 'rate limiter store failed; request let through');
       insuranceInUse = true;
-      return stateOf(layer, 0, rates[layer].windowMs, now);
+      return [0, policies.get(layer)!.windowMs];
     }
   };
   return async (counted, now) => {
-    const results = await Promise.all(counted.map(([layer, key]) => one(layer, key, now)));
-    const states: LimitState[] = [];
-    let refused: RateLimitExceeded | undefined;
-    for (const r of results) {
-      if (r instanceof RateLimitExceeded) {
-        states.push(r.state);
-        refused ??= r;
-      } else states.push(r);
-    }
-    return { states, refused };
+    const results = await Promise.all(counted.map(([layer, key]) => one(layer, key)));
+    const into: Counted = { states: [], refused: undefined };
+    results.forEach(([consumed, msBeforeNext], i) => tally(into, counted[i]![0], consumed, msBeforeNext, now));
+    return into;
   };
 }
 
