@@ -10,6 +10,7 @@
  *   BENCH_ROUNDS             runs of each compared load, interleaved; figures are their medians (default 3)
  *   BENCH_WARMUP             seconds of warm-up before each run, discarded (default 2)
  *   BENCH_CONNECTIONS        connections for hello, me and refresh (default 10)
+ *   BENCH_HELLO_WORK_US      busy work added to the hello route for the calibration row (default 25)
  *   BENCH_LOGIN_CONNECTIONS  connections for login, and concurrent verifies for the argon2 baseline (default 8)
  *   BENCH_HEALTH_RATE        /health requests per second on one connection (default 50)
  *   BENCH_RSS_REQUESTS       `me` requests before reading the server's RSS (default 100000)
@@ -22,7 +23,8 @@
  * Runs, in this order; loads compared with each other run in turn, once per round, BENCH_ROUNDS
  * times (a slow spell of the machine then hits every side of a comparison), and each figure is
  * the median of the rounds:
- *   bare Fastify hello (bench/bare-server.ts), GET /api/v1/auth/me on Vigil with EdDSA tokens at
+ *   bare Fastify hello (bench/bare-server.ts), the same route after BENCH_HELLO_WORK_US of busy
+ *     work (a calibration: what adding only CPU work to hello scores), GET /api/v1/auth/me on Vigil with EdDSA tokens at
  *     LOG_LEVEL=warn (the target), at info with the access log going to a file, with HS256 tokens,
  *     and GET /health at full speed (Vigil's per-request hooks without auth or database)
  *   GET /api/v1/auth/me with rate limiting off, with it on (in-memory store, the same server as the
@@ -63,6 +65,7 @@ const S = {
   rounds: Math.max(1, Math.round(envNumber('BENCH_ROUNDS', 3))),
   warmupS: envNumber('BENCH_WARMUP', 2),
   connections: envNumber('BENCH_CONNECTIONS', 10),
+  helloWorkUs: envNumber('BENCH_HELLO_WORK_US', 25),
   loginConnections: envNumber('BENCH_LOGIN_CONNECTIONS', 8),
   healthRate: envNumber('BENCH_HEALTH_RATE', 50),
   rssRequests: envNumber('BENCH_RSS_REQUESTS', 100_000),
@@ -273,12 +276,13 @@ async function main(): Promise<void> {
   const helloOptions: LoadOptions = { url: `${bare.url}/hello`, connections: S.connections, duration: S.durationS };
   const reads = await interleaved({
     hello: ['bare hello', helloOptions, bare.pid],
+    helloWork: [`bare hello + ${S.helloWorkUs} µs of busy work`, { ...helloOptions, url: `${bare.url}/hello/work/${S.helloWorkUs}` }, bare.pid],
     meWarn: ['me, EdDSA, LOG_LEVEL=warn', meOptions(quiet.url, access(quiet)), quiet.pid],
     meInfo: ['me, EdDSA, LOG_LEVEL=info (access log to a file)', meOptions(loud.url, access(loud)), loud.pid],
     meHs256: ['me, HS256, LOG_LEVEL=warn', meOptions(hmac.url, access(hmac)), hmac.pid],
     health: ['/health at full speed (Vigil hooks, no auth, no DB)', { ...healthOptions(quiet.url), overallRate: undefined, connections: S.connections, ignoreCoordinatedOmission: false }, quiet.pid],
   });
-  const { hello, meWarn, meInfo, meHs256, health: healthStack } = reads;
+  const { hello, helloWork, meWarn, meInfo, meHs256, health: healthStack } = reads;
   const logBytesPerRequest = statSync(loud.logFile).size / (meInfo.ok * (1 + S.warmupS / Math.max(1, S.durationS)));
   // Protection's cost: rate limiting off, on (in memory: the `quiet` server), on over Redis.
   const redisCommands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1]);
@@ -395,6 +399,10 @@ async function main(): Promise<void> {
   const rssRow = `RSS after ${S.rssRequests >= 1000 ? `${S.rssRequests / 1000}k` : S.rssRequests} me`;
   const rows: Row[] = [
     { name: 'bare Fastify hello', kind: 'baseline', ...cols(hello), measured: spread(hello), target: '' },
+    {
+      name: `bare hello + ${S.helloWorkUs} µs of work per request`, kind: 'info', ...cols(helloWork),
+      measured: `${vsHello(helloWork).toFixed(2)} × hello (+${((helloWork.serverCpuUsPerRequest ?? NaN) - (hello.serverCpuUsPerRequest ?? NaN)).toFixed(0)} µs of server CPU per request)`, ratio: vsHello(helloWork), target: '',
+    },
     { name: 'GET /health, full speed', kind: 'info', ...cols(healthStack), measured: `${vsHello(healthStack).toFixed(2)} × hello`, ratio: vsHello(healthStack), target: '' },
     { name: 'GET /auth/me (EdDSA, LOG_LEVEL=warn)', kind: 'target', ...cols(meWarn), measured: `${meRatio.toFixed(2)} × hello; ${spread(meWarn)}`, ratio: meRatio, target: `≥ ${TARGETS.meVsBare} × hello`, pass: meRatio >= TARGETS.meVsBare },
     { name: 'GET /auth/me (EdDSA, LOG_LEVEL=info → file)', kind: 'target', ...cols(meInfo), measured: `${meInfoRatio.toFixed(2)} × hello`, ratio: meInfoRatio, target: `≥ ${TARGETS.meVsBare} × hello`, pass: meInfoRatio >= TARGETS.meVsBare },
