@@ -20,7 +20,7 @@ import { jobAdminRoutes } from './jobs/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { protectionHooks } from './protection/http.js';
 import { protectionAdminRoutes } from './protection/routes.js';
-import { createGuards } from './http/auth-guard.js';
+import { bearerToken, createGuards, markGuardedRoutes } from './http/auth-guard.js';
 import { registerBodyTimeout } from './http/body-timeout.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { DOCS_CSP, registerHttpHardening, withSecurityHeaders } from './http/hardening.js';
@@ -130,9 +130,20 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
 
   // Blocked addresses and rate limits, before any route runs; per-user limits once a guard knows the user.
-  const protection = protectionHooks({ protection: services.protection, events: services.events, clock: services.clock });
+  // A guarded request whose access token this instance already knows has its user's layer counted
+  // with the others, before the guard: one round trip to Redis instead of two.
+  const protection = protectionHooks({
+    protection: services.protection,
+    events: services.events,
+    clock: services.clock,
+    knownUser: (request) => {
+      const token = bearerToken(request);
+      return token === undefined ? undefined : services.tokens.knownAccess(token)?.sub;
+    },
+  });
   await app.register(protection.plugin);
   const guards = createGuards({ tokens: services.tokens, apiKeys: services.apiKeys, afterAuthentication: protection.afterAuthentication });
+  markGuardedRoutes(app, guards);
   await app.register(healthRoutes, { health: services.health, detailed: services.detailedHealth, guards });
   // On the API port unless METRICS_PORT gives it a listener of its own (main.ts starts that one).
   if (services.metrics && config.metrics.port === undefined) await app.register(metricsRoute(services.metrics, config.metrics.token));

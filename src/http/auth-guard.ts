@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { ApiKeyService } from '../auth/api-keys.js';
 import { isAdmin, type Principal } from '../auth/principal.js';
 import { AppError } from '../errors/index.js';
@@ -7,6 +7,10 @@ import type { TokenService } from '../tokens/index.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | undefined;
+  }
+  interface FastifyContextConfig {
+    /** Set on routes behind one of the guards (`markGuardedRoutes`). */
+    guarded?: boolean;
   }
 }
 
@@ -21,6 +25,12 @@ export interface Guards {
   admin: preHandlerAsyncHookHandler;
   /** Any valid API key, or an admin user (introspection by resource servers). */
   apiKeyOrAdmin: preHandlerAsyncHookHandler;
+}
+
+/** The token of an `Authorization: Bearer` header; undefined when there is none or it is malformed. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const authorization = request.headers.authorization;
+  return authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
 }
 
 /** The signed-in user of a request guarded by `guards.user`. */
@@ -40,10 +50,9 @@ export function createGuards(deps: {
     reply.header('www-authenticate', error ? `Bearer realm="vigil", error="${error}"` : 'Bearer realm="vigil"');
 
   async function authenticate(request: FastifyRequest, reply: FastifyReply, allowApiKey: boolean): Promise<Principal> {
-    const authorization = request.headers.authorization;
-    if (authorization !== undefined) {
-      const match = BEARER.exec(authorization);
-      const check = match ? await deps.tokens.verifyAccess(match[1]!) : undefined;
+    if (request.headers.authorization !== undefined) {
+      const token = bearerToken(request);
+      const check = token === undefined ? undefined : await deps.tokens.verifyAccess(token);
       if (!check?.ok) {
         challenge(reply, 'invalid_token');
         throw new AppError('invalid_token', 'The access token is invalid, expired or revoked');
@@ -77,4 +86,17 @@ export function createGuards(deps: {
       if (request.principal.kind === 'user' && !isAdmin(request.principal)) throw new AppError('forbidden', 'Introspection needs an API key or the admin role');
     },
   };
+}
+
+/**
+ * Marks every route registered from now on whose preHandler is one of the guards with
+ * `config.guarded`, so hooks that run before the guard (the rate limits) know a caller will be
+ * authenticated there. Call before registering the routes.
+ */
+export function markGuardedRoutes(app: FastifyInstance, guards: Guards): void {
+  const guardHooks = new Set<unknown>([guards.user, guards.admin, guards.apiKeyOrAdmin]);
+  app.addHook('onRoute', (route) => {
+    const hooks = Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    if (hooks.some((h) => guardHooks.has(h))) route.config = { ...route.config, guarded: true };
+  });
 }

@@ -15,6 +15,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     rateLimits: LimitState[] | undefined;
+    /** The user whose layer was counted before authentication (a token known to this instance). */
+    userCounted: string | undefined;
   }
 }
 
@@ -26,8 +28,20 @@ const PER_USER_ROUTES: ReadonlySet<RouteLimitName> = new Set(['password']);
  * and per-route limits (per-user ones once the guard knows the user), writes the limit headers on
  * every limited response, and feeds 401/403 answers to the detectors.
  */
-export function protectionHooks(deps: { protection: Protection; events: SecurityEvents; clock: Clock }) {
+export function protectionHooks(deps: {
+  protection: Protection;
+  events: SecurityEvents;
+  clock: Clock;
+  /**
+   * The user a guarded request's credentials name, if that is known before the guard runs (an
+   * access token this instance has verified before, unexpired and not revoked). With a shared
+   * store (Redis) their layer is then counted with the others, in the same round trip, and the
+   * guard's turn counts only what is left. In memory a second count costs nothing to save.
+   */
+  knownUser?: (request: FastifyRequest) => string | undefined;
+}) {
   const { protection, events, clock } = deps;
+  const knownUser = protection.rateLimits.shared ? deps.knownUser : undefined;
   const enabled = protection.config.rateLimits.enabled;
 
   /**
@@ -43,7 +57,7 @@ export function protectionHooks(deps: { protection: Protection; events: Security
   function settle(request: FastifyRequest, { states, refused }: Counted): void {
     (request.rateLimits ??= []).push(...states);
     if (!refused) return;
-    events.emit('RATE_LIMITED', { ip: request.ip, request_id: request.id, user_id: userIdOf(request.principal) }, {
+    events.emit('RATE_LIMITED', { ip: request.ip, request_id: request.id, user_id: userIdOf(request.principal) ?? request.userCounted }, {
       policy: refused.state.policy,
       limit: refused.state.limit,
       window_seconds: refused.state.windowSeconds,
@@ -69,11 +83,17 @@ export function protectionHooks(deps: { protection: Protection; events: Security
       layers.push(['ip', ipKey]);
       if (route && !PER_USER_ROUTES.has(route)) layers.push([route, ipKey]);
     }
+    const user = knownUser && request.routeOptions.config?.guarded ? knownUser(request) : undefined;
+    if (user !== undefined) {
+      layers.push(['user', user]);
+      request.userCounted = user;
+    }
     return count(request, layers);
   }
 
   const plugin = fp(async (app: FastifyInstance) => {
     app.decorateRequest('rateLimits', undefined);
+    app.decorateRequest('userCounted', undefined);
 
     // A callback hook: in memory the checks finish without a promise.
     app.addHook('onRequest', (request, _reply, done) => {
@@ -103,7 +123,9 @@ export function protectionHooks(deps: { protection: Protection; events: Security
     if (!enabled || request.routeOptions.config?.rateLimit === false) return;
     const who = principal.kind === 'user' ? principal.userId : `key:${principal.keyId ?? principal.name}`;
     const route = request.routeOptions.config?.rateLimit;
-    return count(request, route && PER_USER_ROUTES.has(route) ? [['user', who], [route, who]] : [['user', who]]);
+    const layers: LayerKey[] = request.userCounted === who ? [] : [['user', who]];
+    if (route && PER_USER_ROUTES.has(route)) layers.push([route, who]);
+    return layers.length > 0 ? count(request, layers) : undefined;
   }
 
   return { plugin, afterAuthentication };

@@ -48,6 +48,8 @@ export interface RateLimits {
    */
   consume(layers: readonly LayerKey[], now: number): Counted | Promise<Counted>;
   policies(): Record<Layer, Rate>;
+  /** True when the counters live in a store every instance shares (Redis): each `consume` is a round trip. */
+  shared: boolean;
 }
 
 /** A layer and the key counted in it (the client address, the user, `all` for the global one). */
@@ -85,6 +87,7 @@ export function createRateLimits(deps: { config: Config['protection']['rateLimit
   return {
     consume: deps.redis ? redisCounter(deps, policies, tally) : memoryCounter(policies, tally),
     policies: () => rates,
+    shared: deps.redis !== undefined,
   };
 }
 

@@ -35,6 +35,8 @@ export interface AccessTokenCodec {
   /** Signs an access token; `ttlMs` shortens it (emergency mode), default JWT_ACCESS_TTL. */
   sign(input: { sub: string; sid: string; roles: string[]; ttlMs?: number }): Promise<{ token: string; claims: AccessClaims }>;
   verify(token: string): Promise<AccessTokenCheck>;
+  /** The claims of a token `verify` has accepted before, while it has not expired: no signature work, no promise. */
+  known(token: string): AccessClaims | undefined;
 }
 
 const TYP = 'at+jwt';
@@ -63,6 +65,13 @@ export function createAccessTokenCodec(deps: {
   const remember = (token: string, claims: AccessClaims) => {
     if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
     verified.set(token, claims);
+  };
+  /** A token verified before: its claims until it expires, then 'expired' (and forgotten); undefined if never seen. */
+  const recall = (token: string): AccessClaims | 'expired' | undefined => {
+    const claims = verified.get(token);
+    if (!claims || claims.exp > epochSeconds(clock.now())) return claims;
+    verified.delete(token);
+    return 'expired';
   };
 
   class UnknownKey extends Error {}
@@ -101,13 +110,15 @@ export function createAccessTokenCodec(deps: {
       return { token, claims };
     },
 
+    known(token) {
+      const claims = recall(token);
+      return claims === 'expired' ? undefined : claims;
+    },
+
     async verify(token) {
-      const known = verified.get(token);
-      if (known) {
-        if (known.exp > epochSeconds(clock.now())) return { ok: true, claims: known };
-        verified.delete(token);
-        return { ok: false, reason: 'expired' };
-      }
+      const known = recall(token);
+      if (known === 'expired') return { ok: false, reason: 'expired' };
+      if (known) return { ok: true, claims: known };
       try {
         const { payload } = await jwtVerify(token, resolveKey, {
           algorithms: [algorithm],

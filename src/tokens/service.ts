@@ -25,6 +25,11 @@ export interface TokenService {
   issueAccess(user: { id: string; role: string }, sid: string, ttlMs?: number): Promise<{ token: string; claims: AccessClaims }>;
   /** Verifies signature and claims, then the revocation list. No I/O unless the kid is unknown. */
   verifyAccess(token: string): Promise<AccessTokenCheck>;
+  /**
+   * The claims of an access token this instance has verified before, still unexpired and not
+   * revoked; undefined otherwise (never seen: `verifyAccess` decides). Synchronous, no I/O.
+   */
+  knownAccess(token: string): AccessClaims | undefined;
   revokeAccessToken(claims: Pick<AccessClaims, 'jti' | 'sub' | 'exp'>, reason: string): Promise<void>;
   revokeSession(sid: string, reason: string): Promise<void>;
   /** Revokes every session of a user (but `exceptSid`); returns how many. */
@@ -109,6 +114,10 @@ export function createTokenService(deps: {
       const check = await codec.verify(token);
       if (check.ok && revocations.isRevoked(check.claims.jti, check.claims.sid, clock.now())) return { ok: false, reason: 'revoked' };
       return check;
+    },
+    knownAccess(token) {
+      const claims = codec.known(token);
+      return claims && !revocations.isRevoked(claims.jti, claims.sid, clock.now()) ? claims : undefined;
     },
 
     async revokeAccessToken(claims, reason) {

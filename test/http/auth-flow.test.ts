@@ -30,6 +30,25 @@ describe('authentication API', () => {
     return { user: reg.json(), tokens: login.json() as { access_token: string; refresh_token: string; expires_in: number; token_type: string } };
   }
 
+  it('knows an access token it has verified until it expires or is revoked, without verifying it again', async () => {
+    const { tokens } = await registerAndLogin();
+    expect(t.services.tokens.knownAccess(tokens.access_token)).toBeUndefined(); // never verified here
+    expect((await me(tokens.access_token)).statusCode).toBe(200);
+    const claims = t.services.tokens.knownAccess(tokens.access_token);
+    expect(claims?.sub).toBeDefined();
+    expect(t.services.tokens.knownAccess(`${tokens.access_token}x`)).toBeUndefined();
+
+    clock.advance(tokens.expires_in * 1000 + 1000);
+    expect(t.services.tokens.knownAccess(tokens.access_token)).toBeUndefined();
+    expect((await me(tokens.access_token)).statusCode).toBe(401);
+
+    const second = (await post('/api/v1/auth/login', { email: 'ada@example.com', password: STRONG_PASSWORD })).json().access_token as string;
+    expect((await me(second)).statusCode).toBe(200);
+    expect(t.services.tokens.knownAccess(second)).toBeDefined();
+    expect((await post('/api/v1/auth/logout', undefined, bearer(second))).statusCode).toBe(204);
+    expect(t.services.tokens.knownAccess(second)).toBeUndefined();
+  });
+
   it('registers, logs in with OAuth-shaped tokens, and reads /me', async () => {
     const { user, tokens } = await registerAndLogin('Ada@Example.com');
     expect(user).toMatchObject({ email: 'ada@example.com', name: 'Ada', role: 'user' });

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Env } from '../../src/config/index.js';
 import { PROTECTED_ENV, STRONG_PASSWORD } from '../support/config.js';
+import { deleteRedisKeys, runRedis, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.js';
 import { makeTestApp, type TestApp } from '../support/services.js';
 
 let t: TestApp | undefined;
@@ -114,6 +115,60 @@ describe('rate limits', () => {
     const over = await get('/api/v1/auth/me', '198.51.100.5', { authorization: `Bearer ${access_token}` });
     expect(over.statusCode).toBe(429);
     expect(over.json().policy).toBe('user');
+  });
+
+  /**
+   * GET /me with one access token until its user's layer refuses, then with a revoked token.
+   * `together`: a known token's user layer is counted with the other layers (a shared store).
+   */
+  async function userLayerCounts(env: Env, together: boolean) {
+    await open({ ...env, RATE_LIMIT_USER: '4', RATE_LIMIT_IP: '1000' });
+    const user = await t!.services.auth.createUser({ email: 'known@example.com', password: STRONG_PASSWORD, role: 'user' }, {});
+    const login = async () => (await t!.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '198.51.100.7', payload: { email: 'known@example.com', password: STRONG_PASSWORD } })).json().access_token as string;
+    const token = await login();
+    const consume = vi.spyOn(t!.services.protection.rateLimits, 'consume');
+    const me = async (bearer: string) => {
+      consume.mockClear();
+      const res = await get('/api/v1/auth/me', '198.51.100.8', { authorization: `Bearer ${bearer}` });
+      return { res, calls: consume.mock.calls.map(([layers]) => layers.map(([layer]) => layer)) };
+    };
+
+    // First sight of the token: the guard verifies it, then counts the user's layer on its own.
+    const first = await me(token);
+    expect(first.res.statusCode).toBe(200);
+    expect(first.calls).toEqual([['global', 'ip'], ['user']]);
+    // Known now; either way the user's budget goes down by exactly one per request.
+    for (const remaining of [2, 1, 0]) {
+      const { res, calls } = await me(token);
+      expect(res.statusCode).toBe(200);
+      expect(calls).toEqual(together ? [['global', 'ip', 'user']] : [['global', 'ip'], ['user']]);
+      expect(res.headers['x-ratelimit-remaining']).toBe(String(remaining));
+      expect(res.headers.ratelimit).toMatch(new RegExp(`^"user";r=${remaining};t=`));
+    }
+    const over = await me(token);
+    expect(over.res.statusCode).toBe(429);
+    expect(over.res.json().policy).toBe('user');
+    expect(t!.events.filter((e) => e.type === 'RATE_LIMITED').at(-1)).toMatchObject({ user_id: user.id, details: { policy: 'user' } });
+
+    // A revoked token is not known: its requests are refused by the guard and never charge the user.
+    const other = await login();
+    const check = await t!.services.tokens.verifyAccess(other);
+    if (!check.ok) throw new Error('the new token should verify');
+    await t!.services.tokens.revokeAccessToken(check.claims, 'test');
+    const revoked = await me(other);
+    expect(revoked.res.statusCode).toBe(401);
+    expect(revoked.calls).toEqual([['global', 'ip']]);
+  }
+
+  it('count each request once against its user, in memory in a second count after the guard', () => userLayerCounts({}, false));
+
+  it.skipIf(!runRedis)('count a known access token\'s user with the other layers over Redis (one round trip), once per request, never a revoked token\'s', async () => {
+    const prefix = uniqueRedisPrefix('known-user');
+    try {
+      await userLayerCounts({ REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix }, true);
+    } finally {
+      await deleteRedisKeys(prefix);
+    }
   });
 
   it('leave health probes alone', async () => {
