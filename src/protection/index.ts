@@ -37,7 +37,7 @@ export interface Protection {
 export function createProtection(deps: {
   config: Config['protection'];
   kv: KeyValueStore;
-  /** The Redis client rate-limiter-flexible shares counters through; absent: in-process counters. */
+  /** The Redis client the rate limits share counters through; absent: in-process counters. */
   redis?: unknown;
   redisKeyPrefix: string;
   repos: { ipBlocks: IpBlockRepository; accountLocks: AccountLockRepository; settings: SettingsRepository };

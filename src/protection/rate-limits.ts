@@ -8,9 +8,6 @@ import type { Logger } from '../observability/logger.js';
 // The modules used, not the package index: it loads every store it supports (Mongo, MySQL,
 // DynamoDB, etcd, …), 3 MiB of every process's memory for nothing. Typed by the package's own types.
 const requireLib = createRequire(import.meta.url);
-const RateLimiterMemory = requireLib('rate-limiter-flexible/lib/RateLimiterMemory.js') as typeof Rlf.RateLimiterMemory;
-const RateLimiterRedis = requireLib('rate-limiter-flexible/lib/RateLimiterRedis.js') as typeof Rlf.RateLimiterRedis;
-const RateLimiterRes = requireLib('rate-limiter-flexible/lib/RateLimiterRes.js') as typeof Rlf.RateLimiterRes;
 /**
  * The store RateLimiterMemory counts in (fixed windows, a key's window starting at its first
  * point), used directly: RateLimiterMemory wraps every call in a promise, and for counters that
@@ -21,7 +18,6 @@ const MemoryStorage = requireLib('rate-limiter-flexible/lib/component/MemoryStor
   incrby(key: string, points: number, durationSec: number): RateLimiterRes;
 };
 type RateLimiterRes = Rlf.RateLimiterRes;
-type RateLimiterAbstract = Rlf.RateLimiterAbstract;
 
 /** One limit a request was counted against, for the response headers. */
 export interface LimitState {
@@ -36,15 +32,15 @@ export interface LimitState {
 export type Layer = 'global' | 'ip' | 'user' | RouteLimitName;
 
 /**
- * The layered limits (global, per IP, per user, per route), on rate-limiter-flexible. With Redis
- * every instance shares each counter; when Redis does not answer, an in-memory insurance limiter
- * with the same policy takes over (per instance), and Redis is used again once it is back.
+ * The layered limits (global, per IP, per user, per route), fixed windows. With Redis
+ * every instance shares each counter; when Redis does not answer, in-memory insurance counters
+ * with the same policy take over (per instance), and Redis is used again once it is back.
  */
 export interface RateLimits {
   /**
    * Counts one request against each layer given. Every layer is charged even when another
    * refuses; the first refusal in the given order is the answer. In memory the count is made at
-   * once (no promise); over Redis it takes one pipelined round trip.
+   * once (no promise); over Redis it is one script call, one round trip.
    */
   consume(layers: readonly LayerKey[], now: number): Counted | Promise<Counted>;
   policies(): Record<Layer, Rate>;
@@ -100,7 +96,7 @@ interface Policy {
 type Tally = (into: Counted, layer: Layer, consumed: number, msBeforeNext: number, now: number) => void;
 
 /** One process's counters, answered synchronously. */
-function memoryCounter(policies: Map<Layer, Policy>, tally: Tally): RateLimits['consume'] {
+function memoryCounter(policies: Map<Layer, Policy>, tally: Tally): (layers: readonly LayerKey[], now: number) => Counted {
   const stores = new Map([...policies.keys()].map((layer) => [layer, new MemoryStorage()]));
   return (counted, now) => {
     const into: Counted = { states: [], refused: undefined };
@@ -113,42 +109,68 @@ function memoryCounter(policies: Map<Layer, Policy>, tally: Tally): RateLimits['
 }
 
 /**
- * Counters shared by every instance through Redis (each layer one command, pipelined by ioredis).
- * When Redis does not answer, an in-memory insurance limiter with the same policy takes over (per
- * instance), and Redis is used again once it is back.
+ * Counts one point for each key in its window, all keys of a request in one script: for each,
+ * the window starts with its first point (SET NX with the window's TTL), then INCRBY and PTTL;
+ * a key that lost its TTL gets it back. The same steps as rate-limiter-flexible's RateLimiterRedis
+ * script (so both count the same keys the same way), for every layer at once instead of one
+ * script per layer. Answers consumed points and ms left, in pairs, in the order of the keys.
+ */
+const COUNT_LAYERS_LUA = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local seconds = tonumber(ARGV[i])
+  redis.call('set', key, 0, 'EX', seconds, 'NX')
+  local consumed = redis.call('incrby', key, 1)
+  local ttl = redis.call('pttl', key)
+  if ttl == -1 then
+    redis.call('expire', key, seconds)
+    ttl = 1000 * seconds
+  end
+  out[2 * i - 1] = consumed
+  out[2 * i] = ttl
+end
+return out
+`;
+
+/** The ioredis client with the script defined as a command (`defineCommand`: EVALSHA, EVAL if Redis lost the script). */
+interface CountingClient {
+  status: string;
+  defineCommand(name: string, definition: { lua: string }): void;
+  vigilCountLayers(keyCount: number, ...keysThenSeconds: (string | number)[]): Promise<number[]>;
+}
+
+/**
+ * Counters shared by every instance through Redis: one script call per request, for all its
+ * layers. While Redis is not connected, or a call fails, the request is counted in this process's
+ * memory with the same policies (an insurance per instance), and Redis is used again by the next
+ * request once it answers.
  */
 function redisCounter(deps: { redis?: unknown; keyPrefix: string; logger: Logger }, policies: Map<Layer, Policy>, tally: Tally): RateLimits['consume'] {
-  let insuranceInUse = false;
-  const limiters = new Map<Layer, RateLimiterAbstract>(
-    [...policies].map(([layer, { points, seconds }]) => {
-      const options = { keyPrefix: `rl:${layer}`, points, duration: seconds };
-      const limiter = new RateLimiterRedis({
-        ...options,
-        keyPrefix: `${deps.keyPrefix}rl:${layer}`,
-        storeClient: deps.redis,
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: new RateLimiterMemory(options),
-      });
-      return [layer, limiter];
-    }),
-  );
-  /** Points consumed in the layer's window and the ms before it resets (a refusal's count is over the limit). */
-  const one = async (layer: Layer, key: string): Promise<[consumed: number, msBeforeNext: number]> => {
-    try {
-      const res = await limiters.get(layer)!.consume(key);
-      return [res.consumedPoints, res.msBeforeNext];
-    } catch (e) {
-      if (e instanceof RateLimiterRes) return [e.consumedPoints, e.msBeforeNext];
-      // Only without an insurance limiter can the store's error reach here; fail open, once logged.
-      if (!insuranceInUse) deps.logger.error({ err: e, layer }, 'rate limiter store failed; request let through');
-      insuranceInUse = true;
-      return [0, policies.get(layer)!.windowMs];
-    }
+  const redis = deps.redis as CountingClient;
+  redis.defineCommand('vigilCountLayers', { lua: COUNT_LAYERS_LUA });
+  const insurance = memoryCounter(policies, tally);
+  let insured = false;
+  const insure = (counted: readonly LayerKey[], now: number, error: unknown): Counted => {
+    if (!insured) deps.logger.warn({ err: error }, 'rate limits counted in this process until Redis answers again');
+    insured = true;
+    return insurance(counted, now);
   };
   return async (counted, now) => {
-    const results = await Promise.all(counted.map(([layer, key]) => one(layer, key)));
+    if (redis.status !== 'ready') return insure(counted, now, new Error(`Redis connection ${redis.status}`));
+    let reply: number[];
+    try {
+      reply = await redis.vigilCountLayers(
+        counted.length,
+        ...counted.map(([layer, key]) => `${deps.keyPrefix}rl:${layer}:${key}`),
+        ...counted.map(([layer]) => policies.get(layer)!.seconds),
+      );
+    } catch (e) {
+      return insure(counted, now, e);
+    }
+    if (insured) deps.logger.info('rate limits counted in Redis again');
+    insured = false;
     const into: Counted = { states: [], refused: undefined };
-    results.forEach(([consumed, msBeforeNext], i) => tally(into, counted[i]![0], consumed, msBeforeNext, now));
+    counted.forEach(([layer], i) => tally(into, layer, reply[2 * i]!, reply[2 * i + 1]!, now));
     return into;
   };
 }

@@ -52,6 +52,20 @@ describe('rate limit counters', () => {
       const rest = [await b.consume([['global', 'all'], ['ip', '198.51.100.7']], Date.now()), await a.consume([['global', 'all'], ['ip', '198.51.100.7']], Date.now())];
       expectCounted([first, ...rest]);
       expect(await redis.keys(`${prefix}rl:*`)).toHaveLength(2);
+      // The window is the key's TTL, set by its first point.
+      const ttl = await redis.pttl(`${prefix}rl:ip:198.51.100.7`);
+      expect(ttl).toBeGreaterThan(58_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    });
+
+    it('count in this process while the client is not connected, with the same policies', async () => {
+      const offline = new Redis(TEST_REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
+      const warnings: unknown[] = [];
+      const limits = createRateLimits({ config: config.protection.rateLimits, redis: offline, keyPrefix: `${prefix}offline:`, logger: { ...logger, warn: (...args: unknown[]) => void warnings.push(args) } as typeof logger });
+      expectCounted(await threeRequests(limits));
+      expect(warnings).toHaveLength(1); // once, not per request
+      expect(await redis.keys(`${prefix}offline:*`)).toEqual([]);
+      offline.disconnect();
     });
   });
 });

@@ -22,7 +22,7 @@ export async function openKv(config: Pick<Config, 'redis'>, deps: { logger: Logg
   return createRedisKv({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, logger: deps.logger, clock: deps.clock });
 }
 
-/** The ioredis connection behind a store, for libraries that take one (rate-limiter-flexible); undefined in memory. */
+/** The ioredis connection behind a store, for what counts in Redis itself (the rate limits); undefined in memory. */
 export function redisClientOf(kv: KeyValueStore): Redis | undefined {
   return kv.kind === 'redis' && 'client' in kv ? (kv as { client: Redis }).client : undefined;
 }

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import { checkIncrement, checkTtl, createMemoryKv } from './memory.js';
 import type { KeyValueStore, KvStatus } from './ports.js';
 
-/** The Redis adapter; `client` is its command connection, shared with rate-limiter-flexible. */
+/** The Redis adapter; `client` is its command connection, shared with the rate limits' counters. */
 export interface RedisKv extends KeyValueStore {
   readonly kind: 'redis';
   readonly client: Redis;
