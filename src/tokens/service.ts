@@ -72,6 +72,7 @@ export function createTokenService(deps: {
   const { clock, codec, revocations, keys } = deps;
   const ttl = deps.config.accessTtlMs;
   let timer: NodeJS.Timeout | undefined;
+  const revoked = (c: AccessClaims) => revocations.isRevoked(c.jti, c.sid, clock.now());
   // A session revoked now can still have access tokens issued up to now: keep it for one TTL.
   const sessionHorizon = () => clock.now() + ttl + 1000;
   /** The durable revocations (the database) into the in-memory list; idempotent. */
@@ -112,12 +113,12 @@ export function createTokenService(deps: {
 
     async verifyAccess(token) {
       const check = await codec.verify(token);
-      if (check.ok && revocations.isRevoked(check.claims.jti, check.claims.sid, clock.now())) return { ok: false, reason: 'revoked' };
+      if (check.ok && revoked(check.claims)) return { ok: false, reason: 'revoked' };
       return check;
     },
     knownAccess(token) {
       const claims = codec.known(token);
-      return claims && !revocations.isRevoked(claims.jti, claims.sid, clock.now()) ? claims : undefined;
+      return claims && !revoked(claims) ? claims : undefined;
     },
 
     async revokeAccessToken(claims, reason) {
