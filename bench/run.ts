@@ -25,8 +25,9 @@
  * the median of the rounds:
  *   bare Fastify hello (bench/bare-server.ts), the same route after BENCH_HELLO_WORK_US of busy
  *     work (a calibration: what adding only CPU work to hello scores), GET /api/v1/auth/me on
- *     Vigil with EdDSA tokens at LOG_LEVEL=warn (the target), at info with the access log going to a file, with HS256 tokens,
- *     and GET /health at full speed (Vigil's per-request hooks without auth or database)
+ *     Vigil with EdDSA tokens at LOG_LEVEL=warn (the target), at info with the access log going
+ *     to a file, with HS256 tokens, and GET /health at full speed (Vigil's per-request hooks
+ *     without auth or database)
  *   GET /api/v1/auth/me with rate limiting off, with it on (in-memory store, the same server as the
  *     first target) and with it on over Redis (BENCH_REDIS_URL)
  *   GET /api/v1/auth/me with metrics and file logging off and on (info to LOG_FILE); then /health
