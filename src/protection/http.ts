@@ -45,7 +45,7 @@ export function protectionHooks(deps: {
   const enabled = protection.config.rateLimits.enabled;
 
   /**
-   * Counts the request against each layer, all at once (over Redis: one round trip, pipelined),
+   * Counts the request against each layer, all at once (over Redis: one script call, one round trip),
    * and records the states for the headers. A refusal is thrown, and recorded as a RATE_LIMITED
    * event. In memory this returns at once, without a promise.
    */
